@@ -1,0 +1,28 @@
+# Two entry points, both self-installing on a fresh machine (Python 3.11 and make):
+#   make demo   the main job
+#   make test   the whole test suite (what CI runs)
+
+VENV ?= .venv
+PYTHON ?= python3
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: demo test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/orchestrator template validate templates/web_app.yaml
+
+test: $(STAMP)
+	$(VENV)/bin/pytest
+
+bench: $(STAMP)
+	$(VENV)/bin/python bench/template_bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

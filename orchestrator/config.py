@@ -1,0 +1,120 @@
+"""The service's configuration, in one place.
+
+Every setting has a default that needs nothing installed.  A TOML file
+(``--config``, ``$ORCHESTRATOR_CONFIG``, or ``orchestrator.toml`` in the
+working directory) overrides defaults, and environment variables override the
+file: ``ORCHESTRATOR_<SECTION>__<KEY>``, for example
+``ORCHESTRATOR_LIMITS__MAX_TEMPLATE_BYTES=1048576``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+ENV_PREFIX = "ORCHESTRATOR_"
+DEFAULT_FILE = "orchestrator.toml"
+
+
+class ConfigError(Exception):
+    """A configuration file or variable is not acceptable."""
+
+
+@dataclass(frozen=True)
+class LimitsSettings:
+    """Input limits (Heat's defaults where Heat has one)."""
+
+    max_template_bytes: int = 512 * 1024
+    max_template_depth: int = 100
+    max_yaml_alias_nodes: int = 10_000
+    max_nested_stack_depth: int = 5
+    max_resources_per_stack: int = 1000
+
+
+@dataclass(frozen=True)
+class PluginSettings:
+    """Where resource plugins come from besides installed packages."""
+
+    plugin_dirs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings, by section."""
+
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
+    plugins: PluginSettings = field(default_factory=PluginSettings)
+
+    def template_limits(self):
+        """The template loader's ``Limits`` from these settings."""
+        from orchestrator.template.loader import Limits
+
+        return Limits(max_bytes=self.limits.max_template_bytes, max_depth=self.limits.max_template_depth,
+                      max_alias_nodes=self.limits.max_yaml_alias_nodes)
+
+
+def load_settings(path: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Defaults, then the file, then environment variables."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, dict[str, Any]] = {}
+    file = path or environ.get(ENV_PREFIX + "CONFIG")
+    if file is None and Path(DEFAULT_FILE).is_file():
+        file = DEFAULT_FILE
+    if file is not None:
+        try:
+            with open(file, "rb") as handle:
+                values = tomllib.load(handle)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read configuration file {file}: {exc}") from None
+    for name, raw in environ.items():
+        if name.startswith(ENV_PREFIX) and "__" in name:
+            section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
+            values.setdefault(section, {})[key] = raw
+    return _build(Settings, values, "")
+
+
+def _build(cls, values: Mapping[str, Any], where: str):
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigError(f"unknown setting {where}{sorted(unknown)[0]} (known: {', '.join(sorted(known))})")
+    kwargs = {}
+    for name, raw in values.items():
+        kind = hints[name]
+        if dataclasses.is_dataclass(kind):
+            if not isinstance(raw, Mapping):
+                raise ConfigError(f"[{where}{name}] must be a table")
+            kwargs[name] = _build(kind, raw, f"{where}{name}.")
+        else:
+            kwargs[name] = _convert(raw, kind, f"{where}{name}")
+    return cls(**kwargs)
+
+
+def _convert(raw: Any, kind: Any, where: str) -> Any:
+    origin = typing.get_origin(kind)
+    try:
+        if kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            lowered = str(raw).strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind in (int, float, str):
+            if kind is not str and isinstance(raw, bool):
+                raise ValueError(raw)
+            return kind(raw)
+        if origin is tuple:
+            items = raw if isinstance(raw, list) else [item for item in str(raw).split(os.pathsep) if item]
+            return tuple(str(item) for item in items)
+    except (TypeError, ValueError):
+        pass
+    raise ConfigError(f"setting {where} must be {getattr(kind, '__name__', kind)}, not {raw!r}")
