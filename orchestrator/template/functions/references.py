@@ -1,0 +1,241 @@
+"""Functions that refer to something outside the snippet.
+
+``get_param``, ``get_resource``, ``get_attr`` (in its three historical forms),
+``get_file`` and ``resource_facade``.  They are the only functions that read
+the ``Scope``; ``get_resource`` and ``get_attr`` are where implicit
+dependencies between resources come from.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from ..errors import InvalidArguments
+from .base import Function, Scope, is_function, require, resolve
+
+
+class GetParam(Function):
+    """``get_param: name`` or ``get_param: [name, key_or_index, ...]``."""
+
+    __slots__ = ()
+
+    def check(self) -> None:
+        args = self.args
+        if is_function(args):
+            return
+        require(bool(args), f'Function "{self.name}" must have arguments')
+        require(isinstance(args, (str, list)), f'Argument to "{self.name}" must be string or list')
+        if isinstance(args, list):
+            require(is_function(args[0]) or isinstance(args[0], str),
+                    f'Parameter name in "{self.name}" must be string', (0,))
+
+    def _name_and_path(self, scope: Scope) -> tuple[str, list]:
+        args = resolve(self.args, scope)
+        if not args:
+            raise InvalidArguments(f'Function "{self.name}" must have arguments')
+        if isinstance(args, str):
+            return args, []
+        if not isinstance(args, list):
+            raise InvalidArguments(f'Argument to "{self.name}" must be string or list')
+        if not isinstance(args[0], str):
+            raise InvalidArguments(f'Parameter name in "{self.name}" must be string')
+        return args[0], args[1:]
+
+    def validate(self, scope: Scope) -> None:
+        super().validate(scope)
+        name = self.args if isinstance(self.args, str) else (
+            self.args[0] if isinstance(self.args, list) and isinstance(self.args[0], str) else None)
+        if name is not None and not scope.has_parameter(name):
+            raise InvalidArguments(
+                f"The Parameter ({name}) was not provided: the template declares no parameter {name!r}")
+
+    def result(self, scope: Scope) -> Any:
+        name, path = self._name_and_path(scope)
+        value = scope.parameter(name)
+        for key in path:
+            # Heat gives '' for a path that leads nowhere, and templates rely on it.
+            if isinstance(value, dict):
+                if not isinstance(key, (str, int)) or isinstance(key, bool) or key not in value:
+                    return ""
+                value = value[key]
+            elif isinstance(value, (list, str)):
+                try:
+                    value = value[int(key)] if isinstance(key, (str, int)) else ""
+                except (ValueError, IndexError):
+                    return ""
+            else:
+                return ""
+        return value
+
+
+class GetResource(Function):
+    """``get_resource: name``: the reference id of a resource of this stack."""
+
+    __slots__ = ()
+
+    def check(self) -> None:
+        require(is_function(self.args) or isinstance(self.args, str),
+                f'Argument to "{self.name}" must be a resource name (a string)')
+
+    def _resource_name(self, scope: Scope) -> str:
+        name = resolve(self.args, scope)
+        if not isinstance(name, str):
+            raise InvalidArguments(f'Argument to "{self.name}" must be a resource name (a string)')
+        return name
+
+    def validate(self, scope: Scope) -> None:
+        super().validate(scope)
+        _check_resource(scope, self._resource_name(scope))
+
+    def dependencies(self, scope: Scope) -> Iterator[str]:
+        yield from super().dependencies(scope)
+        yield self._resource_name(scope)
+
+    def result(self, scope: Scope) -> Any:
+        return scope.reference(self._resource_name(scope))
+
+
+def _check_resource(scope: Scope, name: str) -> None:
+    if not scope.has_resource(name):
+        raise InvalidArguments(
+            f'The specified reference "{name}" is incorrect: there is no resource named {name!r}')
+
+
+def select_from_attribute(value: Any, path: list | tuple) -> Any:
+    """Follow ``path`` into an attribute value; ``None`` where it leads nowhere."""
+    for key in path:
+        if isinstance(value, dict):
+            value = value.get(key) if isinstance(key, (str, int, float, bool)) else None
+        elif isinstance(value, list):
+            try:
+                value = value[int(key)]
+            except (TypeError, ValueError, IndexError):
+                return None
+        else:
+            return None
+        if value is None:
+            return None
+    return value
+
+
+class GetAttThenSelect(Function):
+    """``get_attr: [resource, attribute, path...]`` as in HOT 2013-05-23.
+
+    The attribute is read whole and the path is followed here.
+    """
+
+    __slots__ = ()
+    _forms = "[resource_name, attribute, (path), ...]"
+
+    def check(self) -> None:
+        args = self.args
+        require(isinstance(args, list), f'Argument to "{self.name}" must be a list')
+        require(len(args) >= 2, f'Arguments to "{self.name}" must be of the form {self._forms}')
+        require(is_function(args[0]) or isinstance(args[0], str),
+                f'The resource name in "{self.name}" must be a string', (0,))
+
+    def _parts(self, scope: Scope) -> tuple[str, Any, list]:
+        resource = resolve(self.args[0], scope)
+        if not isinstance(resource, str):
+            raise InvalidArguments(f'The resource name in "{self.name}" must be a string', (0,))
+        attribute = resolve(self.args[1], scope) if len(self.args) > 1 else None
+        path = resolve(self.args[2:], scope)
+        return resource, attribute, path
+
+    def validate(self, scope: Scope) -> None:
+        super().validate(scope)
+        resource, attribute, _ = self._parts(scope)
+        _check_resource(scope, resource)
+        if attribute is not None:
+            if not isinstance(attribute, str):
+                raise InvalidArguments(f'The attribute name in "{self.name}" must be a string', (1,))
+            scope.check_attribute(resource, attribute)
+
+    def dependencies(self, scope: Scope) -> Iterator[str]:
+        yield from super().dependencies(scope)
+        yield self._parts(scope)[0]
+
+    def result(self, scope: Scope) -> Any:
+        resource, attribute, path = self._parts(scope)
+        return select_from_attribute(scope.attribute(resource, attribute, ()), path)
+
+    def referenced_attribute(self, scope: Scope) -> tuple[str, Any]:
+        """``(resource, attribute or None)``: what the engine must keep to answer this call."""
+        resource, attribute, _ = self._parts(scope)
+        return resource, attribute
+
+
+class GetAtt(GetAttThenSelect):
+    """``get_attr`` from HOT 2014-10-16: the path is handed to the resource."""
+
+    __slots__ = ()
+
+    def result(self, scope: Scope) -> Any:
+        resource, attribute, path = self._parts(scope)
+        return scope.attribute(resource, attribute, tuple(path))
+
+
+class GetAttAll(GetAtt):
+    """``get_attr`` from HOT 2015-10-15: ``[resource]`` alone gives every attribute."""
+
+    __slots__ = ()
+    _forms = "[resource_name] or [resource_name, attribute, (path), ...]"
+
+    def check(self) -> None:
+        args = self.args
+        require(isinstance(args, list), f'Argument to "{self.name}" must be a list')
+        require(len(args) >= 1, f'Arguments to "{self.name}" can be of the next forms: {self._forms}')
+        require(is_function(args[0]) or isinstance(args[0], str),
+                f'The resource name in "{self.name}" must be a string', (0,))
+
+    def result(self, scope: Scope) -> Any:
+        if len(self.args) == 1:
+            return scope.all_attributes(self._parts(scope)[0])
+        return super().result(scope)
+
+
+class GetFile(Function):
+    """``get_file: key``: the content of ``key`` in the stack's files map."""
+
+    __slots__ = ()
+
+    def check(self) -> None:
+        require(is_function(self.args) or isinstance(self.args, str),
+                f'Argument to "{self.name}" must be a string')
+
+    def _content(self, scope: Scope) -> str:
+        key = resolve(self.args, scope)
+        if not isinstance(key, str):
+            raise InvalidArguments(f'Argument to "{self.name}" must be a string')
+        content = scope.file(key)
+        if content is None:
+            raise InvalidArguments(f'No content found in the "files" section for {self.name} path: {key}')
+        return content
+
+    def validate(self, scope: Scope) -> None:
+        super().validate(scope)
+        if isinstance(self.args, str):
+            self._content(scope)
+
+    def result(self, scope: Scope) -> Any:
+        return self._content(scope)
+
+
+class ResourceFacade(Function):
+    """``resource_facade: metadata|deletion_policy|update_policy`` of the parent resource."""
+
+    __slots__ = ()
+    keys = ("metadata", "deletion_policy", "update_policy")
+
+    def check(self) -> None:
+        if not is_function(self.args):
+            require(self.args in self.keys,
+                    f'Incorrect arguments to "{self.name}" should be: {self.name}: '
+                    f"({'|'.join(self.keys)})")
+
+    def result(self, scope: Scope) -> Any:
+        key = resolve(self.args, scope)
+        if key not in self.keys:
+            raise InvalidArguments(f'Incorrect arguments to "{self.name}" should be: {self.name}: '
+                                   f"({'|'.join(self.keys)})")
+        return scope.facade(key)
