@@ -1,0 +1,189 @@
+"""Validate a template with its environments, files and child templates, all at once.
+
+This is what ``orchestrator template validate`` and the API's validate call
+do: parse the template, merge the environments as Heat's server does,
+compile the stack, then walk into every provider template (``type:
+child.yaml`` or a registry mapping) and check it too, with the parent's
+properties as its parameters.  Every problem found anywhere is collected, each
+pointing at the file it is in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .compiler import StackDefinition, StackIdentity, compile_stack
+from .constraints import CustomConstraints
+from .definitions import ResourceDefinition
+from .environment import Environment, environment_for_request
+from .errors import Problem, TemplateError
+from .functions.base import ELIDED, dependencies
+from .loader import DEFAULT_LIMITS, Document, Limits, load
+from .scope import TypeCatalog
+from .template import Template
+
+#: Values used for a child template's parameters whose values are only known
+#: when the parent stack runs (an attribute of another resource, say).
+_PLACEHOLDERS = {"string": "", "number": 0, "json": {}, "comma_delimited_list": [], "boolean": False}
+
+
+@dataclass
+class Report:
+    """The outcome of a validation: a compiled stack, or the problems that prevent it."""
+
+    definition: StackDefinition | None = None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    children: dict[str, "Report"] = field(default_factory=dict)
+    #: parameters validated with a placeholder because no value was given
+    unset_parameters: set[str] = field(default_factory=set)
+
+    @property
+    def ok(self) -> bool:
+        """Whether no problem was found (warnings are allowed)."""
+        return not self.problems and all(child.ok for child in self.children.values())
+
+    def all_problems(self) -> list[Problem]:
+        """Problems of this template and of every child template."""
+        found = list(self.problems)
+        for child in self.children.values():
+            found.extend(child.all_problems())
+        return found
+
+    def all_warnings(self) -> list[Problem]:
+        """Warnings of this template and of every child template."""
+        found = list(self.warnings)
+        for child in self.children.values():
+            found.extend(child.all_warnings())
+        return found
+
+
+@dataclass
+class Validator:
+    """Settings shared by a validation and its child templates."""
+
+    catalog: TypeCatalog | None = None
+    allow_unknown_types: bool = False
+    custom_constraints: CustomConstraints | None = None
+    limits: Limits = DEFAULT_LIMITS
+    max_nested_depth: int = 5
+    documents: Mapping[str, Document] = field(default_factory=dict)
+
+    def validate(self, template: Template | Document | str, *, files: Mapping[str, str] | None = None,
+                 parameters: Mapping[str, Any] | None = None, environment: Mapping[str, Any] | None = None,
+                 environment_files: list[str] | None = None, identity: StackIdentity | None = None) -> Report:
+        """Validate a template as the service receives it (request fields as in Heat's API)."""
+        files = dict(files or {})
+        report = Report()
+        try:
+            parsed = self._template(template)
+            report.warnings.extend(parsed.warnings)
+            env = environment_for_request(environment, parameters, environment_files, files,
+                                          {name: schema.type for name, schema in parsed.parameters.items()})
+        except TemplateError as exc:
+            report.problems.extend(exc.problems)
+            return report
+        # Like Heat's validate call, a template is valid without values for its
+        # required parameters; values that are given are checked.
+        given = {**env.parameter_defaults, **env.parameters}
+        report.unset_parameters = {name for name, schema in parsed.parameters.items()
+                                   if schema.required and given.get(name) is None}
+        self._compile_into(report, parsed, env, files, identity or StackIdentity(), None, 1)
+        return report
+
+    def _template(self, template: Template | Document | str) -> Template:
+        if isinstance(template, Template):
+            return template
+        if isinstance(template, Document):
+            return Template.parse(template)
+        return Template.load(template, limits=self.limits)
+
+    def _compile_into(self, report: Report, template: Template, environment: Environment,
+                      files: Mapping[str, str], identity: StackIdentity, facade, depth: int) -> None:
+        placeholders = {name: _PLACEHOLDERS.get(template.parameters[name].type, "")
+                        for name in report.unset_parameters}
+        try:
+            definition = compile_stack(template, environment, files=files, identity=identity,
+                                       catalog=self.catalog, allow_unknown_types=self.allow_unknown_types,
+                                       custom_constraints=self.custom_constraints, facade=facade,
+                                       placeholders=placeholders)
+        except TemplateError as exc:
+            report.problems.extend(exc.problems)
+            return
+        report.definition = definition
+        report.warnings.extend(p for p in definition.warnings if p not in report.warnings)
+        for resource in definition.resources.values():
+            if resource.template is not None and resource.template in files:
+                key = f"{template.name}#{resource.name}"
+                report.children[key] = self._child(definition, resource, environment, files, identity, depth)
+
+    def _child(self, parent: StackDefinition, resource: ResourceDefinition, environment: Environment,
+               files: Mapping[str, str], identity: StackIdentity, depth: int) -> Report:
+        report = Report()
+        where = parent.template.document.problem
+        if depth >= self.max_nested_depth:
+            report.problems.append(where(f"Recursion depth exceeds {self.max_nested_depth}.",
+                                         resource.path + ("type",)))
+            return report
+        try:
+            child = self._child_template(resource.template, files)
+        except TemplateError as exc:
+            report.problems.extend(exc.problems)
+            return report
+        report.warnings.extend(child.warnings)
+        properties = resource.properties if isinstance(resource.properties, dict) else {}
+        for name in properties:
+            if name not in child.parameters:
+                report.problems.append(where(f"Unknown Property {name}: the template {resource.template} "
+                                             "has no parameter of that name", resource.path + ("properties", name)))
+        missing = [name for name, schema in child.parameters.items()
+                   if schema.required and name not in properties]
+        for name in missing:
+            report.problems.append(where(f"Property {name} not assigned", resource.path + ("properties",)))
+        if report.problems:
+            return report
+
+        values, unknown = self._child_parameters(parent, resource, child)
+        registry = environment.resource_registry
+        child_env = Environment(parameters=values, parameter_defaults=environment.parameter_defaults,
+                                resource_registry=registry.for_child(
+                                    resource.name, registry.resolve(resource.type, resource.name)))
+        facade = {"metadata": parent.resolve(resource.metadata), "deletion_policy": resource.deletion_policy,
+                  "update_policy": parent.resolve(resource.update_policy)}
+        report.unset_parameters = unknown
+        self._compile_into(report, child, child_env, files,
+                           StackIdentity(f"{identity.name}-{resource.name}", identity.id, identity.project_id),
+                           facade, depth + 1)
+        return report
+
+    def _child_template(self, key: str, files: Mapping[str, str]) -> Template:
+        document = self.documents.get(key)
+        if document is None:
+            document = load(files[key], key, self.limits)
+        return Template.parse(document)
+
+    def _child_parameters(self, parent: StackDefinition, resource: ResourceDefinition,
+                          child: Template) -> tuple[dict, set[str]]:
+        values, unknown = {}, set()
+        properties = resource.properties if isinstance(resource.properties, dict) else {}
+        for name, tree in properties.items():
+            try:
+                value = parent.resolve(tree)
+            except TemplateError:
+                value = None
+            schema = child.parameters.get(name)
+            if schema is None:
+                continue
+            if value is None or value is ELIDED or _depends_on_resources(parent, tree):
+                unknown.add(name)
+            else:
+                values[name] = value
+        return values, unknown
+
+
+def _depends_on_resources(parent: StackDefinition, tree: Any) -> bool:
+    try:
+        return next(dependencies(tree, parent.scope), None) is not None
+    except TemplateError:
+        return True
