@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	$(VENV)/bin/orchestrator template validate templates/web_app.yaml
+	$(VENV)/bin/orchestrator template validate --allow-unknown-types templates/web_app.yaml
 
 test: $(STAMP)
 	$(VENV)/bin/pytest

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from orchestrator.config import Settings
+from resources.registry import PluginRegistry
 
-def resource_catalog(settings):
-    """The catalog of resource types (temporary: none until plugins are wired)."""
-    return None
+
+def resource_catalog(settings: Settings) -> PluginRegistry:
+    """Every installed plugin and those in the configured plugin folders."""
+    return PluginRegistry.discover(settings.plugins.plugin_dirs)

@@ -94,12 +94,17 @@ def _line(problem: Problem, prefix: str = "") -> str:
 
 
 def _shown(problem: Problem) -> Problem:
-    """The problem with a local file URL shown as a path relative to the working directory."""
-    path = url_to_path(problem.source or "")
+    """The problem with its file shown as users named it."""
+    return replace(problem, source=_display(problem.source)) if problem.source else problem
+
+
+def _display(source: str) -> str:
+    """A local file URL as a path relative to the working directory (absolute if far away)."""
+    path = url_to_path(source)
     if path is None:
-        return problem
+        return source
     relative = os.path.relpath(path)
-    return replace(problem, source=relative if not relative.startswith("../../") else path)
+    return path if relative.startswith("../../") else relative
 
 
 def _print_plan(name: str, report: Report, indent: str) -> None:
@@ -117,6 +122,11 @@ def _print_plan(name: str, report: Report, indent: str) -> None:
                 value = json.dumps(value)
             click.echo(f"{indent}  {parameter['name']:<{width}}  {parameter['type']:<20}  = {value}")
     click.echo(f"{indent}Resources, in dependency order ({len(plan.resources)}):")
+    for resource in plan.resources:
+        if resource["template"]:
+            written = resource["type"].split(" -> ")[0]
+            shown = _display(resource["template"])
+            resource["type"] = shown if written == resource["template"] else f"{written} -> {shown}"
     if plan.resources:
         width = max(len(r["name"]) for r in plan.resources)
         type_width = max(len(r["type"]) for r in plan.resources)
@@ -132,7 +142,8 @@ def _print_plan(name: str, report: Report, indent: str) -> None:
     for key, child in report.children.items():
         resource = key.rsplit("#", 1)[1]
         if child.definition is not None:
-            _print_plan(f"{child.definition.template.name} (nested stack of {resource})", child, indent + "  ")
+            _print_plan(f"{_display(child.definition.template.name)} (nested stack of {resource})", child,
+                        indent + "  ")
 
 
 def _report_data(name: str, report: Report) -> dict:

@@ -181,8 +181,9 @@ class _Compiler:
         resolved = {}
         for name, snippet in enabled.items():
             resolved[name] = self._resolve_type(snippet)
-            if resolved[name] is not None:
-                resource_types[name] = resolved[name].type_name
+            # A type that failed to resolve is reported once; references to the
+            # resource must not add "there is no resource named …" on top.
+            resource_types[name] = resolved[name].type_name if resolved[name] is not None else snippet.type
         scope = self.scope = StackScope(parameters, scope.conditions, resource_types, disabled, self.files,
                                         self.catalog, self.facade, template.version.date)
         definitions = {name: self._definition(snippet, resolved[name]) for name, snippet in enabled.items()}
@@ -233,7 +234,10 @@ class _Compiler:
         for key in ("properties", "metadata", "update_policy", "deletion_policy", "external_id"):
             tree = getattr(snippet, key)
             path = snippet.path + (key,)
+            before = len(self.problems)
             self.check(path, validate, tree, scope)
+            if len(self.problems) > before:
+                continue  # its dependencies would only repeat the same problem
             names = self.check(path, lambda t: list(dependencies(t, scope)), tree)
             if names and key in ("properties", "metadata"):
                 requires.update(names)
@@ -249,6 +253,9 @@ class _Compiler:
             else:
                 explicit.append(name)
         requires.update(explicit)
+        if self.catalog is not None and resolved is not None and resolved.template is None \
+                and self.catalog.has_type(resolved.type_name):
+            self._check_properties(snippet, resolved.type_name)
         registry = self.environment.resource_registry
         return ResourceDefinition(
             name=snippet.name,
@@ -267,6 +274,32 @@ class _Compiler:
             restricted_actions=registry.restricted_actions(snippet.name),
             path=snippet.path,
         )
+
+    def _check_properties(self, snippet, type_name: str) -> None:
+        """Check property values against the type's schema, where they are known yet."""
+        path = snippet.path + ("properties",)
+        scope = self.scope
+        tree = snippet.properties
+        if not isinstance(tree, dict):  # the whole map is one function call
+            if _has_dependencies(tree, scope):
+                return
+            tree = self.check(path, resolve, tree, scope)
+            if not isinstance(tree, dict):
+                if tree is not None:
+                    self.problem(f"Properties must be a map, not {type(tree).__name__}", path)
+                return
+        values, unknown = {}, set()
+        for key, value in tree.items():
+            values[key] = None
+            if _has_dependencies(value, scope):
+                unknown.add(key)  # known only once the resources it reads exist
+                continue
+            try:
+                values[key] = resolve(value, scope)
+            except TemplateError:
+                unknown.add(key)  # already reported by validation
+        for subpath, message in self.catalog.check_properties(type_name, values, frozenset(unknown)):
+            self.problem(f"Property error: {message}", path + tuple(subpath))
 
     def _output(self, output) -> OutputDefinition:
         enabled = True
@@ -290,6 +323,13 @@ class _Compiler:
                          ("resources", cycle[0]))
             return definitions
         return {name: definitions[name] for name in _stable_order(graph, list(definitions))}
+
+
+def _has_dependencies(tree: Any, scope: StackScope) -> bool:
+    try:
+        return next(dependencies(tree, scope), None) is not None
+    except (TemplateError, InvalidArguments):  # a function's dependencies() raises InvalidArguments
+        return True
 
 
 def _stable_order(graph: Mapping[str, Iterable[str]], names: list[str]) -> list[str]:

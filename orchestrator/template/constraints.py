@@ -262,7 +262,10 @@ class AllowedPattern(Constraint):
             raise InvalidArguments(f"Invalid allowed_pattern {definition!r}: {exc}") from None
 
     def is_valid(self, value: Any, custom: CustomConstraints | None, context: Any) -> bool:
-        return self._compiled.fullmatch(value) is not None
+        # Heat's rule: the pattern's first match from the start must reach the
+        # end (so "a|ab" refuses "ab", where a full match would accept it).
+        match = self._compiled.match(value)
+        return match is not None and match.end() == len(value)
 
     def error(self, value: Any, shown: str) -> str:
         return f'"{shown}" does not match pattern "{self.pattern}"'

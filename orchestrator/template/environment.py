@@ -179,14 +179,16 @@ _SECTION_CHECKS: dict[str, Callable[[_Checker, Any, Path], Any]] = {
 
 def environment_for_request(environment: Mapping[str, Any] | str | None, parameters: Mapping[str, Any] | None,
                             environment_files: list[str] | None, files: Mapping[str, str],
-                            parameter_types: Mapping[str, str] | None = None) -> Environment:
+                            parameter_types: Mapping[str, str] | None = None,
+                            documents: Mapping[str, Document] | None = None) -> Environment:
     """The environment a create/update/preview/validate request describes, as Heat builds it.
 
     With ``environment_files`` the inline ``environment`` is ignored (the
     client sent it only for servers that cannot merge files): the request
     ``parameters`` are the base and each file is merged on top, in order.
     Without them, the request ``parameters`` are laid over the inline
-    environment's.
+    environment's.  ``documents`` may hold already-parsed environment files
+    (a local client keeps them, so that errors point at the user's lines).
     """
     problems: list[Problem] = []
     if parameters is None:
@@ -206,7 +208,7 @@ def environment_for_request(environment: Mapping[str, Any] | str | None, paramet
                 problems.append(Problem(f'environment file {name!r} is not in the files map',
                                         ("environment_files", index), _REQUEST))
             else:
-                pairs.append((name, files[name]))
+                pairs.append((name, (documents or {}).get(name) or files[name]))
         if problems:
             raise TemplateError(problems)
         return merge_environments(Environment(parameters=dict(parameters)), pairs, parameter_types)
@@ -221,9 +223,9 @@ def environment_for_request(environment: Mapping[str, Any] | str | None, paramet
 # -- the engine's merge ---------------------------------------------------------------------
 
 
-def merge_environments(base: Environment, env_files: Sequence[tuple[str, str]],
+def merge_environments(base: Environment, env_files: Sequence[tuple[str, str | Document]],
                        parameter_types: Mapping[str, str] | None = None) -> Environment:
-    """Merge environment files (name, text) into ``base`` in order, as Heat's engine does.
+    """Merge environment files (name, text or parsed document) into ``base`` in order, as Heat's engine does.
 
     Parameters merge one by one with their strategy (``overwrite`` unless
     the file's ``parameter_merge_strategies`` says otherwise); a strategy,
@@ -235,7 +237,7 @@ def merge_environments(base: Environment, env_files: Sequence[tuple[str, str]],
     merged = base.to_data()
     fixed: dict[str, str] = {}
     for name, text in env_files:
-        document = load(text, name)
+        document = text if isinstance(text, Document) else load(text, name)
         env = Environment.from_data(document.data, document)
         raw = document.data or {}
         merger = _ParameterMerger(document, name, env.parameter_merge_strategies, fixed, parameter_types)

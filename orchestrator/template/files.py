@@ -91,9 +91,14 @@ class _Gatherer:
         if local is None:
             return None  # a remote URL: the service fetches it, or reports it missing
         try:
+            size = os.path.getsize(local)
+            if size > self.limits.max_bytes:
+                message = (f"{url} is {size} bytes, more than the {self.limits.max_bytes} bytes a file of a "
+                           "stack may have")
+                self.problems.append(referrer.problem(message, path) if referrer else Problem(message, (), url))
+                return None
             with open(local, "rb") as handle:
-                raw = handle.read(self.limits.max_bytes + 1)
-            return raw.decode("utf-8")
+                return handle.read().decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             message = f"Could not fetch contents for {url}: {reason}"

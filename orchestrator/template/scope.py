@@ -36,6 +36,13 @@ class TypeCatalog(Protocol):
     def attribute_names(self, type_name: str) -> frozenset[str] | None:
         """The attributes of ``type_name``; ``None`` when any name is acceptable."""
 
+    def check_properties(self, type_name: str, properties: Any,
+                         unknown: frozenset[str]) -> list[tuple[tuple, str]]:
+        """Problems with property values as ``(path below properties, message)``.
+
+        ``unknown`` names properties whose values depend on other resources and
+        are not known before those exist: only their presence counts."""
+
 
 class ConditionTable:
     """Named conditions, evaluated on first use, with loops reported."""

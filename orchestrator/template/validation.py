@@ -80,7 +80,8 @@ class Validator:
             parsed = self._template(template)
             report.warnings.extend(parsed.warnings)
             env = environment_for_request(environment, parameters, environment_files, files,
-                                          {name: schema.type for name, schema in parsed.parameters.items()})
+                                          {name: schema.type for name, schema in parsed.parameters.items()},
+                                          documents=self.documents)
         except TemplateError as exc:
             report.problems.extend(exc.problems)
             return report
@@ -132,7 +133,9 @@ class Validator:
             report.problems.extend(exc.problems)
             return report
         report.warnings.extend(child.warnings)
-        properties = resource.properties if isinstance(resource.properties, dict) else {}
+        properties = self._property_map(parent, resource)
+        if properties is None:
+            return report  # the whole map comes from another resource: checked when it exists
         for name in properties:
             if name not in child.parameters:
                 report.problems.append(where(f"Unknown Property {name}: the template {resource.template} "
@@ -163,10 +166,24 @@ class Validator:
             document = load(files[key], key, self.limits)
         return Template.parse(document)
 
+    @staticmethod
+    def _property_map(parent: StackDefinition, resource: ResourceDefinition) -> dict | None:
+        """The resource's properties as a map of trees (``None`` when only known at run time)."""
+        properties = resource.properties
+        if isinstance(properties, dict):
+            return properties
+        if _depends_on_resources(parent, properties):
+            return None
+        try:
+            resolved = parent.resolve(properties)
+        except TemplateError:
+            return None  # reported with the parent's own problems
+        return resolved if isinstance(resolved, dict) else {}
+
     def _child_parameters(self, parent: StackDefinition, resource: ResourceDefinition,
                           child: Template) -> tuple[dict, set[str]]:
         values, unknown = {}, set()
-        properties = resource.properties if isinstance(resource.properties, dict) else {}
+        properties = self._property_map(parent, resource) or {}
         for name, tree in properties.items():
             try:
                 value = parent.resolve(tree)

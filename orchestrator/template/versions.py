@@ -93,8 +93,9 @@ V2013_05_23 = HotVersion(
         ("type", "properties", "metadata", "depends_on", "deletion_policy", "update_policy", "description")
     ),
     output_keys=frozenset(("value", "description")),
+    # "schema" is accepted and ignored, as Heat's parameter parser does.
     parameter_keys=frozenset(
-        ("type", "label", "description", "default", "hidden", "constraints", "immutable")
+        ("type", "label", "description", "default", "hidden", "constraints", "immutable", "schema")
     ),
     constraint_keys=frozenset(("length", "range", "allowed_values", "allowed_pattern", "custom_constraint")),
     deletion_policies=MappingProxyType({"Delete": "Delete", "Retain": "Retain", "Snapshot": "Snapshot"}),

@@ -160,7 +160,7 @@ def test_modulo_exists_only_from_2017_02_24(version, ok):
     ({"allowed_pattern": "[a-z]+"}, "string", "abc", None),
     ({"allowed_pattern": "[a-z]+"}, "string", "abc1", '"abc1" does not match pattern "[a-z]+"'),
     ({"allowed_pattern": "[a-z]"}, "string", "ab", '"ab" does not match pattern "[a-z]"'),
-    ({"allowed_pattern": "a|ab"}, "string", "ab", None),  # the whole value must match
+    ({"allowed_pattern": "a|ab"}, "string", "ab", '"ab" does not match pattern "a|ab"'),  # Heat: first match from the start must reach the end
 ])
 def test_constraint_checks(definition, param_type, value, message):
     constraint = parse(definition, param_type)
