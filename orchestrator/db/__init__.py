@@ -1,0 +1,1 @@
+"""Persistence: the tables (``models``), connections (``database``) and migrations."""

@@ -1,0 +1,65 @@
+"""What every operation of one engine process shares: database, writer, plugins, threads, settings."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from orchestrator.db.database import Database
+from orchestrator.template.constraints import CustomConstraints, default_custom_constraints
+from resources.registry import PluginRegistry
+
+from .writer import StateWriter
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Knobs of the engine (Heat's defaults where Heat has one)."""
+
+    #: threads for plugin calls that block on I/O (the cloud)
+    worker_threads: int = 64
+    #: how many times a failed create is retried (delete, then create again)
+    action_retry_limit: int = 2
+    #: seconds before the first retry; doubled for each further one (plus jitter)
+    retry_backoff: float = 1.0
+    #: first delay between two completion checks, its growth factor and its cap (seconds)
+    poll_initial: float = 0.05
+    poll_factor: float = 1.5
+    poll_max: float = 2.0
+    #: how often waiting resources look for a cleared hook or a cancel request (seconds)
+    watch_interval: float = 0.2
+    #: stack lock lease: the holder renews it every third of this (seconds)
+    lock_lease: float = 30.0
+    #: default stack timeout when a request gives none (minutes; Heat: 60)
+    default_timeout_mins: int = 60
+    max_nested_depth: int = 5
+    max_resources_per_stack: int = 1000
+    max_events_per_stack: int = 1000
+
+
+@dataclass
+class EngineContext:
+    """Shared by every operation an engine process runs."""
+
+    database: Database
+    plugins: PluginRegistry
+    settings: EngineSettings = field(default_factory=EngineSettings)
+    custom_constraints: CustomConstraints = field(default_factory=default_custom_constraints)
+    #: makes the openstacksdk connection plugins use (set when a cloud is configured)
+    cloud_factory: Callable[[Any], Any] | None = None
+    engine_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    writer: StateWriter = field(init=False)
+    executor: ThreadPoolExecutor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = StateWriter(self.database)
+        self.executor = ThreadPoolExecutor(self.settings.worker_threads, thread_name_prefix="plugin")
+        if self.plugins.custom_constraints is None:
+            self.plugins.custom_constraints = self.custom_constraints
+
+    def close(self) -> None:
+        """Finish queued writes and stop the threads."""
+        self.executor.shutdown(wait=True)
+        self.writer.close()

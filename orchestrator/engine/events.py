@@ -1,0 +1,54 @@
+"""Event rows, with Heat's reason strings (clients match on them)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from orchestrator.db.models import utcnow
+
+#: reason of an ordinary resource transition
+STATE_CHANGED = "state changed"
+
+
+def stack_started(action: str) -> str:
+    """``Stack CREATE started``."""
+    return f"Stack {action} started"
+
+
+def stack_completed(action: str) -> str:
+    """``Stack CREATE completed successfully``."""
+    return f"Stack {action} completed successfully"
+
+
+def hook_paused(action: str, hook: str) -> str:
+    """``CREATE paused until Hook pre-create is cleared``."""
+    return f"{action} paused until Hook {hook} is cleared"
+
+
+def hook_cleared(hook: str) -> str:
+    """``Hook pre-create is cleared``."""
+    return f"Hook {hook} is cleared"
+
+
+def resource_failed(action: str, error: str) -> str:
+    """A stack's reason when one of its resources failed: ``Resource CREATE failed: …``."""
+    return f"Resource {action} failed: {error}"
+
+
+def event_row(stack_id: str, name: str, action: str, status: str, reason: str, *,
+              physical_id: str | None = None, resource_type: str | None = None,
+              properties: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One row of the ``event`` table (``name`` is the stack's name for stack events)."""
+    return {
+        "uuid": str(uuid.uuid4()),
+        "stack_id": stack_id,
+        "resource_name": name,
+        "physical_id": physical_id,
+        "resource_type": resource_type,
+        "action": action,
+        "status": status,
+        "reason": reason,
+        "properties": properties,
+        "created_at": utcnow(),
+    }

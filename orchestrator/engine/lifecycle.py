@@ -1,0 +1,192 @@
+"""One action on one resource: hooks, plugin calls, completion checks, retries, state and events.
+
+Each method is what the walker runs for one node of a stack action's graph.
+It raises ``ResourceActionFailed`` (already recorded as the resource's
+FAILED state) when the action fails, so the walker stops starting new work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+from orchestrator.template.definitions import ResourceDefinition
+from orchestrator.template.errors import TemplateError
+from resources.errors import NotSupported, ResourceInError, UpdateReplace
+from resources.schema import validate_properties
+
+from .events import hook_cleared
+from .operation import Operation, OperationCancelled, OperationTimeout
+from .stack_view import LiveReadNeeded, ResourceRecord, attribute_key
+
+
+class ResourceActionFailed(Exception):
+    """A resource action failed; ``reason`` is what the resource's status reason says."""
+
+    def __init__(self, name: str, action: str, reason: str):
+        super().__init__(reason)
+        self.name = name
+        self.action = action
+        self.reason = reason
+
+
+def failure_reason(name: str, error: BaseException) -> str:
+    """Heat's wording: ``<ExceptionType>: resources.<name>: <message>``."""
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    return f"{type(error).__name__}: resources.{name}: {message}"
+
+
+class ResourceLifecycle:
+    """The per-resource steps of stack actions, for one ``Operation``."""
+
+    def __init__(self, operation: Operation):
+        self.op = operation
+        self.view = operation.view
+
+    # -- create ----------------------------------------------------------------------------
+
+    async def create(self, name: str) -> None:
+        """Create one resource (or resume a create an engine crash interrupted)."""
+        record = self.view.records[name]
+        if record.state == "CREATE_COMPLETE":
+            return
+        definition = self.view.definition().resources[name]
+        # Creation hooks apply when the stack is created, not to resources an update adds (Heat).
+        stack_create = self.op.action == "CREATE"
+        if stack_create and "pre-create" in definition.hooks and record.action == "INIT":
+            await self.op.pause_at_hook(record, "pre-create", "CREATE")
+        retries = self.op.settings.action_retry_limit
+        attempt = 0
+        while True:
+            try:
+                await self._create_once(record, definition)
+                break
+            except ResourceInError as exc:
+                if attempt >= retries:
+                    await self._fail(record, "CREATE", exc)
+                attempt += 1
+                await self.op.set_state(record, "CREATE", "FAILED", failure_reason(name, exc))
+                await self._delete_cloud_object(record, "DELETE")
+                await asyncio.sleep(self._backoff(attempt))
+            except (OperationTimeout, OperationCancelled) as exc:
+                await self._fail(record, "CREATE", exc)
+            except Exception as exc:
+                await self._fail(record, "CREATE", exc)
+        if stack_create and "post-create" in definition.hooks:
+            await self.op.pause_at_hook(record, "post-create", "CREATE")
+
+    async def _create_once(self, record: ResourceRecord, definition: ResourceDefinition) -> None:
+        properties = await self.properties_of(definition)
+        plugin = self.view.plugin(record, properties)
+        resuming = record.state == "CREATE_IN_PROGRESS" and record.physical_id is not None
+        if not resuming:
+            await self.op.set_state(record, "CREATE", "IN_PROGRESS", properties=properties,
+                                    definition=definition.snippet(), requires=sorted(definition.requires),
+                                    event_properties=properties)
+            await self.op.call(plugin, "create")
+        await self.op.wait_until_complete(plugin, "check_create_complete")
+        attributes = await self._referenced_attributes(record, plugin)
+        await self.op.set_state(record, "CREATE", "COMPLETE", attributes=attributes)
+
+    # -- delete ----------------------------------------------------------------------------
+
+    async def delete(self, name: str) -> None:
+        """Delete one resource, honouring its deletion policy."""
+        record = self.view.records[name]
+        if record.state in ("DELETE_COMPLETE", "INIT_COMPLETE") or (
+                record.action == "INIT" and record.physical_id is None):
+            if record.state != "DELETE_COMPLETE":
+                await self.op.set_state(record, "DELETE", "COMPLETE")
+            return
+        # Deletion hooks apply when the stack is deleted, not to what an update removes (Heat).
+        hooks = self.view.environment.resource_registry.hooks(name) if self.op.action == "DELETE" else frozenset()
+        if "pre-delete" in hooks:
+            await self.op.pause_at_hook(record, "pre-delete", "DELETE")
+        try:
+            policy = (record.definition or {}).get("deletion_policy", "Delete")
+            if policy == "Retain":
+                await self.op.set_state(record, "DELETE", "COMPLETE", "state changed (retained)")
+            else:
+                await self._delete_cloud_object(record, "DELETE", snapshot=policy == "Snapshot")
+        except (OperationTimeout, OperationCancelled) as exc:
+            await self._fail(record, "DELETE", exc)
+        except ResourceActionFailed:
+            raise
+        except Exception as exc:
+            await self._fail(record, "DELETE", exc)
+        if "post-delete" in hooks:
+            await self.op.pause_at_hook(record, "post-delete", "DELETE")
+
+    async def _delete_cloud_object(self, record: ResourceRecord, action: str, snapshot: bool = False) -> None:
+        plugin = self.view.plugin(record)
+        await self.op.set_state(record, action, "IN_PROGRESS")
+        if snapshot:
+            data = await self.op.call(plugin, "snapshot")
+            plugin.set_data("deletion_snapshot", data)
+        await self.op.call(plugin, "delete")
+        await self.op.wait_until_complete(plugin, "check_delete_complete")
+        await self.op.set_state(record, action, "COMPLETE")
+
+    # -- shared steps -------------------------------------------------------------------------
+
+    async def properties_of(self, definition: ResourceDefinition) -> dict:
+        """Resolve and check a resource's properties now that what they read exists."""
+        stack = self.view.definition()
+        try:
+            try:
+                values = self.view.resolve_cached(lambda: stack.properties(definition.name, self.view))
+            except LiveReadNeeded:
+                values = await self.op.in_thread(stack.properties, definition.name, self.view)
+        except TemplateError as exc:
+            raise StackValidationFailed(exc.message) from None
+        cls = self.view.plugins.get(definition.resolved_type)
+        if cls is None:
+            raise StackValidationFailed(f"The Resource Type ({definition.resolved_type}) could not be found.")
+        checked, problems = validate_properties(cls.properties_schema, values,
+                                                custom=self.view.plugins.custom_constraints,
+                                                accept_any=cls.accepts_any_properties)
+        problems = problems or list(cls.validate(checked, frozenset()))
+        if problems:
+            first = problems[0]
+            where = ".".join(str(p) for p in first.path)
+            raise StackValidationFailed(f"Property error: {definition.name}.properties.{where}: {first.message}")
+        return checked
+
+    async def _referenced_attributes(self, record: ResourceRecord, plugin: Any) -> dict:
+        """Values of the attributes other resources and outputs read (so reads need no cloud call)."""
+        wanted = self.op.referenced_attributes.get(record.name, ())
+        if not wanted:
+            return {}
+
+        def read() -> dict:
+            values = {}
+            for attribute, path in wanted:
+                if attribute is None:
+                    for key, value in plugin.all_attributes().items():
+                        values[attribute_key(key)] = value
+                else:
+                    values[attribute_key(attribute, path)] = plugin.attribute(attribute, path)
+            return values
+
+        return await self.op.call_function(plugin, read)
+
+    async def clear_hook(self, record: ResourceRecord, hook: str) -> None:
+        """Record that a hook was cleared (the signal handler calls this through the database)."""
+        await self.op.set_state(record, record.action, record.status, hook_cleared(hook), hook=None)
+
+    async def _fail(self, record: ResourceRecord, action: str, error: BaseException) -> None:
+        reason = failure_reason(record.name, error)
+        await self.op.set_state(record, action, "FAILED", reason)
+        raise ResourceActionFailed(record.name, action, reason) from error
+
+    def _backoff(self, attempt: int) -> float:
+        base = self.op.settings.retry_backoff
+        return base * (2 ** (attempt - 1)) + random.uniform(0, base)
+
+
+class StackValidationFailed(Exception):
+    """Properties that do not fit the schema at run time (Heat's name, shown in reasons)."""
+
+
+__all__ = ["NotSupported", "ResourceActionFailed", "ResourceLifecycle", "UpdateReplace", "failure_reason"]

@@ -1,0 +1,198 @@
+"""One stack action being carried out, and the steps every resource action is made of.
+
+An ``Operation`` runs on an asyncio event loop.  Plugin calls that may block
+run on the engine's worker threads; waiting (for a cloud object to become
+ACTIVE, for a hook to be cleared) costs no thread at all, so a thousand
+resources can wait at once.  Every state change goes through the engine's
+group-commit writer and is durable before the next step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+import time
+from typing import Any, Callable
+
+from sqlalchemy import select
+
+from orchestrator.db.models import Resource as ResourceRow
+from orchestrator.db.models import Stack as StackRow
+from orchestrator.db.models import utcnow
+
+from . import locks
+from .context import EngineContext
+from .events import STATE_CHANGED, event_row, hook_paused
+from .stack_view import ResourceRecord, StackView
+from .writer import UpdateRow, event_rows
+
+
+class OperationTimeout(Exception):
+    """The stack's timeout passed while a resource was still working."""
+
+
+class OperationCancelled(Exception):
+    """A cancel request stopped the operation."""
+
+
+class Operation:
+    """Shared state and helpers of one stack action."""
+
+    def __init__(self, context: EngineContext, view: StackView, action: str, *,
+                 timeout_mins: int | None = None, services: dict[str, Any] | None = None):
+        self.context = context
+        self.settings = context.settings
+        self.view = view
+        self.action = action
+        minutes = timeout_mins if timeout_mins is not None else view.row.timeout_mins
+        self.deadline = time.monotonic() + 60 * (minutes or self.settings.default_timeout_mins)
+        self.services = services or {}
+        #: resource name -> (attribute, path) pairs that the stack reads (see attributes.py)
+        self.referenced_attributes: dict[str, set] = {}
+        self.cancel_requested: str | None = None
+        #: the holder of the stack lock this operation runs under (nested stacks run under the root's)
+        self.lock_holder: str | None = None
+        #: set while a rollback or cleanup may still follow a failure
+        self.final_state_releases_lock = True
+        self._waiting_hooks: dict[int, asyncio.Future] = {}
+        self._watcher: asyncio.Task | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop_thread: int | None = None
+
+    # -- running ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind to the running loop and start watching for cancel requests and cleared hooks."""
+        self.loop = asyncio.get_running_loop()
+        self.loop_thread = threading.get_ident()
+        self._watcher = asyncio.ensure_future(self._watch())
+
+    async def finish(self) -> None:
+        """Stop watching."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            try:
+                await self._watcher
+            except asyncio.CancelledError:
+                pass
+
+    def in_loop_thread(self) -> bool:
+        """Whether the caller runs on the operation's event loop (so must not block on a write)."""
+        return threading.get_ident() == self.loop_thread
+
+    def check_deadline(self) -> None:
+        """Raise ``OperationTimeout`` once the stack's timeout has passed."""
+        if time.monotonic() > self.deadline:
+            raise OperationTimeout(f"{self.action.capitalize()} timed out")
+
+    # -- plugin calls ----------------------------------------------------------------------
+
+    async def call(self, plugin: Any, method: str, *args: Any) -> Any:
+        """Call a plugin method: on a worker thread if it may block, else right here."""
+        function = getattr(plugin, method)
+        if not plugin.blocking:
+            return function(*args)
+        return await self.loop.run_in_executor(self.context.executor, functools.partial(function, *args))
+
+    async def call_function(self, plugin: Any, function: Callable[[], Any]) -> Any:
+        """Run ``function`` where ``plugin``'s own methods run (it may call them)."""
+        if not plugin.blocking:
+            return function()
+        return await self.loop.run_in_executor(self.context.executor, function)
+
+    async def in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Run blocking work (resolving attributes may call the cloud) on a worker thread."""
+        return await self.loop.run_in_executor(self.context.executor, functools.partial(function, *args))
+
+    async def wait_until_complete(self, plugin: Any, check: str) -> None:
+        """Ask ``check`` until it says done, backing off between questions."""
+        delay = self.settings.poll_initial
+        while True:
+            self.check_deadline()
+            answer = await self.call(plugin, check)
+            if answer is True:
+                return
+            if answer is False or answer is None:
+                wait, delay = delay, min(delay * self.settings.poll_factor, self.settings.poll_max)
+            else:
+                wait = max(float(answer), 0.0)
+            await asyncio.sleep(min(wait, max(self.deadline - time.monotonic(), 0.0) + 0.001))
+
+    # -- durable state ---------------------------------------------------------------------
+
+    async def write(self, *operations: Any) -> None:
+        """Commit writes and wait until they are durable."""
+        await self.context.writer.write_async(*operations)
+
+    async def set_state(self, record: ResourceRecord, action: str, status: str, reason: str = STATE_CHANGED,
+                        *, event: bool = True, event_properties: dict | None = None, **values: Any) -> None:
+        """Move a resource to ``action``/``status`` (with other column ``values``) and record an event."""
+        record.action, record.status, record.status_reason = action, status, reason
+        for key, value in values.items():
+            setattr(record, key, value)
+        columns = {"action": action, "status": status, "status_reason": reason, "updated_at": utcnow(), **values}
+        operations: list[Any] = [UpdateRow(ResourceRow, record.id, columns)]
+        if event:
+            operations.append(event_rows(event_row(
+                self.view.id, record.name, action, status, reason, physical_id=record.physical_id,
+                resource_type=record.type, properties=event_properties)))
+        await self.write(*operations)
+
+    async def set_stack_state(self, action: str, status: str, reason: str, **values: Any) -> None:
+        """Move the stack to ``action``/``status`` and record a stack event.
+
+        A final state (COMPLETE or FAILED) is committed together with the
+        release of the stack lock, so nobody sees a finished stack that is
+        still locked.
+        """
+        columns = {"action": action, "status": status, "status_reason": reason, "updated_at": utcnow(), **values}
+        operations: list[Any] = [
+            UpdateRow(StackRow, self.view.id, columns),
+            event_rows(event_row(self.view.id, self.view.name, action, status, reason,
+                                 physical_id=self.view.id, resource_type="OS::Heat::Stack"))]
+        if status != "IN_PROGRESS" and self.lock_holder is not None and self.final_state_releases_lock:
+            holder = self.lock_holder
+            operations.append(lambda connection: locks.release(connection, self.view.id, holder))
+        await self.write(*operations)
+
+    # -- hooks and cancellation ------------------------------------------------------------
+
+    async def pause_at_hook(self, record: ResourceRecord, hook: str, action: str) -> None:
+        """Stop at a breakpoint until a signal clears it (Heat's reason strings)."""
+        reason = hook_paused(action, hook)
+        # The event keeps the resource's current state, as Heat's does.
+        await self.set_state(record, record.action, record.status, reason, hook=hook)
+        waiter = self.loop.create_future()
+        self._waiting_hooks[record.id] = waiter
+        try:
+            await waiter
+        finally:
+            self._waiting_hooks.pop(record.id, None)
+        record.hook = None
+
+    async def _watch(self) -> None:
+        """Read cancel requests and cleared hooks from the database while the operation runs."""
+        interval = self.settings.watch_interval
+        while True:
+            await asyncio.sleep(interval)
+            waiting = list(self._waiting_hooks)
+            cancel, still_hooked = await self.in_thread(self._read_controls, waiting)
+            if cancel and not self.cancel_requested:
+                self.cancel_requested = cancel
+            for record_id in waiting:
+                if record_id not in still_hooked:
+                    waiter = self._waiting_hooks.get(record_id)
+                    if waiter is not None and not waiter.done():
+                        waiter.set_result(None)
+
+    def _read_controls(self, waiting: list[int]) -> tuple[str | None, set[int]]:
+        with self.context.database.engine.connect() as connection:
+            cancel = connection.execute(
+                select(StackRow.cancel_requested).where(StackRow.id == self.view.id)).scalar()
+            hooked: set[int] = set()
+            if waiting:
+                hooked = set(connection.execute(
+                    select(ResourceRow.id).where(ResourceRow.id.in_(waiting), ResourceRow.hook.is_not(None))
+                ).scalars())
+        return cancel, hooked

@@ -1,0 +1,1 @@
+"""Resource plugins: the contract (``base``, ``schema``), discovery (``registry``) and the plugins."""

@@ -1,0 +1,199 @@
+"""The plugin contract: what a resource type declares and implements.
+
+A plugin is a small class.  It declares its properties and attributes as data
+(``resources.schema``) and implements the actions it supports:
+
+* ``create`` / ``check_create_complete``, ``update`` / ``check_update_complete``,
+  ``delete`` / ``check_delete_complete`` — the lifecycle;
+* optionally ``suspend``, ``resume``, ``check``, ``snapshot``, ``restore``,
+  ``signal``, ``adopt`` and ``metadata_update``.
+
+``check_*_complete`` returns ``True`` when done, ``False`` to be asked again
+later (the engine backs off), or a number of seconds after which asking again
+makes sense.  Plugins never sleep: waiting is the engine's job, so thousands of
+resources can wait at once.
+
+A plugin keeps nothing in memory between calls: the engine may be restarted
+between ``create`` and ``check_create_complete``.  What it needs to remember
+goes through ``set_physical_id`` and ``set_data``, which are stored before they
+return; ``set_physical_id`` must be called as soon as the cloud returns an id,
+so that a crash never leaves an untracked cloud object.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Iterable, Mapping, Protocol
+
+from orchestrator.template.functions.references import select_from_attribute
+
+from .errors import NotSupported, UpdateReplace
+from .schema import Attribute, Property, PropertyProblem
+
+
+class Runtime(Protocol):
+    """What the engine gives a plugin instance (implemented by the engine)."""
+
+    stack_name: str
+    stack_id: str
+    project_id: str
+
+    def physical_name(self) -> str:
+        """A unique cloud-side name: ``<stack>-<resource>-<random>``, at most 255 characters."""
+
+    def set_physical_id(self, physical_id: str | None) -> None:
+        """Record the cloud object's id; returns once it is stored."""
+
+    def set_data(self, key: str, value: Any) -> None:
+        """Remember ``value`` under ``key`` (``None`` forgets it); returns once it is stored."""
+
+    def cloud(self) -> Any:
+        """The openstacksdk connection to act with (the user's cloud)."""
+
+    def service(self, name: str) -> Any:
+        """An engine service a plugin may need (``"nested_stacks"``, ``"signals"``, …)."""
+
+
+class Resource:
+    """Base class of resource plugins; see the module docstring for the contract."""
+
+    #: the type name templates use, e.g. ``OS::Heat::RandomString``
+    type_name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    properties_schema: ClassVar[Mapping[str, Property]] = {}
+    attributes_schema: ClassVar[Mapping[str, Attribute]] = {}
+    update_policy_schema: ClassVar[Mapping[str, Property]] = {}
+    #: types such as OS::Heat::None take any property without checking it
+    accepts_any_properties: ClassVar[bool] = False
+    #: ``False`` for plugins that only compute (no I/O): the engine calls them
+    #: directly instead of handing them to a worker thread (may be a property)
+    blocking: bool = True
+    #: whether the next update replaces the resource when it is FAILED (Heat's default)
+    replace_on_failure: ClassVar[bool] = True
+
+    def __init__(self, name: str, properties: Mapping[str, Any], runtime: Runtime, *,
+                 physical_id: str | None = None, data: Mapping[str, Any] | None = None,
+                 metadata: Mapping[str, Any] | None = None):
+        self.name = name
+        self.properties = dict(properties)
+        self.runtime = runtime
+        self.physical_id = physical_id
+        self.data: dict[str, Any] = dict(data or {})
+        self.metadata: dict[str, Any] = dict(metadata or {})
+
+    # -- storing state ---------------------------------------------------------------
+
+    def set_physical_id(self, physical_id: str | None) -> None:
+        """Record the cloud object's id (stored before this returns)."""
+        self.runtime.set_physical_id(physical_id)
+        self.physical_id = physical_id
+
+    def set_data(self, key: str, value: Any) -> None:
+        """Remember ``value`` across calls and restarts (stored before this returns)."""
+        self.runtime.set_data(key, value)
+        if value is None:
+            self.data.pop(key, None)
+        else:
+            self.data[key] = value
+
+    # -- lifecycle (override what the type supports) ---------------------------------
+
+    def create(self) -> None:
+        """Start creating the cloud object."""
+
+    def check_create_complete(self) -> bool | float:
+        """Whether creation has finished (or seconds until it is worth asking again)."""
+        return True
+
+    def update(self, properties: Mapping[str, Any], changed: Mapping[str, Any]) -> None:
+        """Change the object in place; ``changed`` holds the new values of changed properties.
+
+        The default cannot update anything, so any change means replacement,
+        as in Heat.
+        """
+        raise UpdateReplace(f"{self.type_name} cannot be updated in place")
+
+    def check_update_complete(self) -> bool | float:
+        """Whether the update has finished."""
+        return True
+
+    def delete(self) -> None:
+        """Start deleting the cloud object; deleting what is already gone is not an error."""
+
+    def check_delete_complete(self) -> bool | float:
+        """Whether the object is gone."""
+        return True
+
+    def suspend(self) -> None:
+        """Suspend the object (optional)."""
+        raise NotSupported(f"SUSPEND not supported for {self.type_name}")
+
+    def check_suspend_complete(self) -> bool | float:
+        return True
+
+    def resume(self) -> None:
+        """Resume a suspended object (optional)."""
+        raise NotSupported(f"RESUME not supported for {self.type_name}")
+
+    def check_resume_complete(self) -> bool | float:
+        return True
+
+    def check(self) -> None:
+        """Raise ``ResourceFailure`` if the object is not healthy (optional)."""
+        raise NotSupported(f"CHECK not supported for {self.type_name}")
+
+    def snapshot(self) -> Mapping[str, Any]:
+        """Take a snapshot; what it returns is kept in the stack snapshot (optional)."""
+        raise NotSupported(f"SNAPSHOT not supported for {self.type_name}")
+
+    def signal(self, details: Any) -> None:
+        """Handle a signal sent to this resource (optional)."""
+        raise NotSupported(f"Signal resource during {self.type_name} is not supported.")
+
+    def adopt(self, resource_data: Mapping[str, Any]) -> None:
+        """Take over an existing cloud object described by abandoned-stack data."""
+        self.set_physical_id(resource_data.get("resource_id"))
+        for key, value in (resource_data.get("resource_data") or {}).items():
+            self.set_data(key, value)
+
+    def metadata_update(self, metadata: Mapping[str, Any]) -> None:
+        """React to a change of the resource's metadata (optional)."""
+
+    # -- what templates read ---------------------------------------------------------
+
+    def reference_id(self) -> Any:
+        """What ``get_resource`` gives: the physical id, or the name before there is one."""
+        return self.physical_id if self.physical_id is not None else self.name
+
+    def attribute(self, name: str, path: Iterable[Any] = ()) -> Any:
+        """Attribute ``name``, followed along ``path`` (``get_attr``)."""
+        return select_from_attribute(self.resolve_attribute(name), list(path))
+
+    def resolve_attribute(self, name: str) -> Any:
+        """The value of attribute ``name``; plugins override this."""
+        if name == "show":
+            return self.show()
+        return None
+
+    def show(self) -> Any:
+        """The cloud object as the cloud describes it (the ``show`` attribute)."""
+        return None
+
+    def all_attributes(self) -> dict[str, Any]:
+        """Every declared attribute but ``show`` (the one-argument ``get_attr``)."""
+        return {name: self.attribute(name) for name in self.attributes_schema if name != "show"}
+
+    # -- validation ------------------------------------------------------------------
+
+    @classmethod
+    def validate(cls, properties: Mapping[str, Any], unknown: frozenset[str]) -> Iterable[PropertyProblem]:
+        """Checks across properties that a schema cannot express (``min <= max``, say).
+
+        ``properties`` are converted and defaulted; names in ``unknown`` have
+        no value yet.
+        """
+        return ()
+
+    @classmethod
+    def supports(cls, action: str) -> bool:
+        """Whether the plugin implements an optional action (``suspend``, ``snapshot``, …)."""
+        return getattr(cls, action) is not getattr(Resource, action)

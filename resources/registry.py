@@ -1,0 +1,163 @@
+"""Finding resource plugins: entry points, plugin folders, and the catalog of types.
+
+Types come from installed packages (entry-point group ``orchestrator.resources``)
+and from ``.py`` files in configured plugin folders, so a user adds a type
+without touching the service.  An entry point or a plugin module offers either
+a ``resource_mapping()`` function returning ``{type name: class}`` or plugin
+classes that name themselves with ``type_name``.
+
+``PluginRegistry`` is also the ``TypeCatalog`` the template compiler consults:
+which types exist, which attributes they have, whether property values fit.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import logging
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterable, Mapping
+
+from orchestrator.template.constraints import CustomConstraints
+from orchestrator.template.errors import Path as TemplatePath
+
+from .base import Resource
+from .schema import validate_properties
+
+ENTRY_POINT_GROUP = "orchestrator.resources"
+_PLUGIN_PACKAGE = "orchestrator_plugins"
+
+log = logging.getLogger(__name__)
+
+
+class PluginError(Exception):
+    """A plugin could not be loaded (a broken module, or two plugins claiming one type)."""
+
+
+class PluginRegistry:
+    """Resource types by name."""
+
+    def __init__(self, plugins: Mapping[str, type[Resource]] | None = None,
+                 custom_constraints: CustomConstraints | None = None):
+        self._plugins: dict[str, type[Resource]] = {}
+        self._origins: dict[str, str] = {}
+        self.custom_constraints = custom_constraints
+        for type_name, cls in (plugins or {}).items():
+            self.register(type_name, cls)
+
+    @classmethod
+    def discover(cls, plugin_dirs: Iterable[str] = (), custom_constraints: CustomConstraints | None = None,
+                 use_entry_points: bool = True) -> "PluginRegistry":
+        """Every plugin installed (entry points) and in ``plugin_dirs``."""
+        registry = cls(custom_constraints=custom_constraints)
+        if use_entry_points:
+            for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+                try:
+                    loaded = entry_point.load()
+                except Exception as exc:  # a broken third-party plugin must say which one it is
+                    raise PluginError(f"cannot load resource plugin {entry_point.value!r}: {exc}") from exc
+                registry.register_from(loaded, f"entry point {entry_point.name} ({entry_point.value})",
+                                       default_name=entry_point.name)
+        for folder in plugin_dirs:
+            for module in _modules_in(Path(folder)):
+                registry.register_from(module, f"plugin file {module.__file__}")
+        return registry
+
+    def register(self, type_name: str, cls: type[Resource], origin: str = "") -> None:
+        """Add one type; registering a different class under a taken name is an error."""
+        if not (inspect.isclass(cls) and issubclass(cls, Resource)):
+            raise PluginError(f"{origin or type_name}: {cls!r} is not a resource plugin class")
+        existing = self._plugins.get(type_name)
+        if existing is not None and existing is not cls:
+            raise PluginError(f"resource type {type_name} is provided twice: by {self._origins[type_name]} "
+                              f"and by {origin or cls.__module__}")
+        self._plugins[type_name] = cls
+        self._origins[type_name] = origin or f"{cls.__module__}.{cls.__qualname__}"
+
+    def register_from(self, source: Any, origin: str, default_name: str | None = None) -> None:
+        """Register what a module, a ``resource_mapping`` function or a class provides."""
+        if isinstance(source, ModuleType):
+            mapping = getattr(source, "resource_mapping", None)
+            if callable(mapping):
+                source = mapping
+            else:
+                for value in vars(source).values():
+                    if (inspect.isclass(value) and issubclass(value, Resource) and value.type_name
+                            and value.__module__ == source.__name__):
+                        self.register(value.type_name, value, origin)
+                return
+        if inspect.isclass(source):
+            self.register(source.type_name or default_name or "", source, origin)
+            return
+        if callable(source):
+            for type_name, cls in source().items():
+                self.register(type_name, cls, origin)
+            return
+        raise PluginError(f"{origin}: expected a module, a class or resource_mapping(), got {source!r}")
+
+    # -- lookups ------------------------------------------------------------------------
+
+    def get(self, type_name: str) -> type[Resource] | None:
+        """The plugin class for ``type_name``, or ``None``."""
+        return self._plugins.get(type_name)
+
+    def types(self) -> list[str]:
+        """Every type name, sorted."""
+        return sorted(self._plugins)
+
+    def origin(self, type_name: str) -> str:
+        """Where a type came from (for messages and the types listing)."""
+        return self._origins[type_name]
+
+    # -- the TypeCatalog protocol of orchestrator.template.scope --------------------------
+
+    def has_type(self, type_name: str) -> bool:
+        return type_name in self._plugins
+
+    def attribute_names(self, type_name: str) -> frozenset[str] | None:
+        cls = self._plugins.get(type_name)
+        if cls is None or cls.accepts_any_properties:
+            return None
+        return frozenset(cls.attributes_schema) | {"show"}
+
+    def check_properties(self, type_name: str, properties: Any,
+                         unknown: frozenset[str]) -> list[tuple[TemplatePath, str]]:
+        """Problems with a resource's properties, as (path below ``properties``, message)."""
+        cls = self._plugins.get(type_name)
+        if cls is None:
+            return []
+        values, problems = validate_properties(cls.properties_schema, properties, unknown=unknown,
+                                               custom=self.custom_constraints,
+                                               accept_any=cls.accepts_any_properties)
+        if not problems:
+            problems = list(cls.validate(values, unknown))
+        return [(problem.path, problem.message) for problem in problems]
+
+
+def _modules_in(folder: Path) -> Iterable[ModuleType]:
+    """Import every ``.py`` file of a plugin folder as ``orchestrator_plugins.<name>``."""
+    if not folder.is_dir():
+        raise PluginError(f"plugin folder {folder} does not exist")
+    package = sys.modules.get(_PLUGIN_PACKAGE)
+    if package is None:
+        package = ModuleType(_PLUGIN_PACKAGE)
+        package.__path__ = []  # type: ignore[attr-defined]
+        sys.modules[_PLUGIN_PACKAGE] = package
+    for file in sorted(folder.glob("*.py")):
+        if file.name.startswith("_") or file.name.startswith("test_"):
+            continue
+        name = f"{_PLUGIN_PACKAGE}.{file.stem}"
+        module = sys.modules.get(name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(name, file)
+            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+            sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)  # type: ignore[union-attr]
+            except Exception as exc:
+                del sys.modules[name]
+                raise PluginError(f"cannot load plugin file {file}: {exc}") from exc
+        yield module
