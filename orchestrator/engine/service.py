@@ -33,6 +33,7 @@ from .actions import ACTIONS
 from .attributes import referenced_attributes
 from .context import EngineContext
 from .events import event_row, stack_started
+from .nested import NestedStacks
 from .operation import Operation
 from .runtime import PluginRuntime
 from .siblings import StackResources
@@ -215,8 +216,8 @@ class Engine:
         prepared = self._prepared.pop(job.stack_id, None)
         if prepared is not None and prepared.template is view.template:
             view.use_definition(prepared)
-        operation = Operation(context, view, job.action,
-                              services={"stack": StackResources(context.database, view.id)})
+        operation = Operation(context, view, job.action)
+        operation.services.update(self.services_for(operation))
         operation.lock_holder = job.holder
         if job.action != "DELETE":
             operation.referenced_attributes = referenced_attributes(
@@ -228,6 +229,11 @@ class Engine:
         finally:
             heartbeat.cancel()
             await operation.finish()
+
+    def services_for(self, operation: Operation) -> dict[str, Any]:
+        """The engine services an operation's plugins may use (``runtime.service(name)``)."""
+        return {"stack": StackResources(self.context.database, operation.view.id),
+                "nested_stacks": NestedStacks(self, operation)}
 
     async def _renew_lock(self, operation: Operation, job: Job) -> None:
         lease = self.context.settings.lock_lease
