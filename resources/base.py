@@ -116,6 +116,14 @@ class Resource:
         """Whether the update has finished."""
         return True
 
+    def needs_replace(self, properties: Mapping[str, Any], changed: Mapping[str, Any]) -> bool:
+        """Whether a change of update-allowed properties still needs a new resource.
+
+        Asked before ``update`` so that the engine can replace without first
+        starting an in-place update; ``update`` may still raise ``UpdateReplace``.
+        """
+        return False
+
     def delete(self) -> None:
         """Start deleting the cloud object; deleting what is already gone is not an error."""
 

@@ -7,13 +7,14 @@ in which order, and how the stack's own state reads at the end.
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 from orchestrator.db.models import utcnow
 
 from .events import resource_failed, stack_completed, stack_started
 from .lifecycle import ResourceActionFailed, ResourceLifecycle
 from .operation import Operation
+from .update import StackUpdate, UpdateOutcome
 from .walker import WalkResult, Walker
 
 
@@ -33,10 +34,15 @@ def deletion_graph(operation: Operation) -> dict[str, set[str]]:
     return graph
 
 
-async def walk(graph: Mapping[str, object], run: Callable[[str], Awaitable[object]], *,
-               continue_on_failure: bool = False) -> WalkResult[str]:
-    """Walk ``graph`` with ``run`` at every node."""
-    return await Walker(graph, run, continue_on_failure=continue_on_failure).walk()
+async def walk(operation: Operation, graph: Mapping[Any, object], run: Callable[[Any], Awaitable[object]], *,
+               continue_on_failure: bool = False) -> WalkResult:
+    """Walk ``graph`` with ``run`` at every node; a cancel request stops it starting new nodes."""
+    walker = Walker(graph, run, continue_on_failure=continue_on_failure)
+    operation.walkers.append(walker)
+    try:
+        return await walker.walk()
+    finally:
+        operation.walkers.remove(walker)
 
 
 def first_failure(result: WalkResult[str], action: str) -> str:
@@ -48,15 +54,22 @@ def first_failure(result: WalkResult[str], action: str) -> str:
     return resource_failed(action, f"{type(error).__name__}: resources.{name}: {error}")
 
 
+def cancelled_or_failed(operation: Operation, result: WalkResult, action: str) -> str:
+    """The stack's reason after a walk that did not finish."""
+    if operation.cancel_requested and not result.failed:
+        return f"Stack {action} cancelled"
+    return first_failure(result, action)
+
+
 async def create(operation: Operation) -> bool:
     """Create every resource; on failure, roll back if the stack allows it."""
     lifecycle = ResourceLifecycle(operation)
-    result = await walk(creation_graph(operation), lifecycle.create)
+    result = await walk(operation, creation_graph(operation), lifecycle.create)
     if result.ok:
         await operation.set_stack_state("CREATE", "COMPLETE", stack_completed("CREATE"))
         return True
-    reason = first_failure(result, "CREATE")
-    roll_back = not operation.view.row.disable_rollback
+    reason = cancelled_or_failed(operation, result, "CREATE")
+    roll_back = not operation.view.row.disable_rollback and operation.cancel_requested != "no_rollback"
     operation.final_state_releases_lock = not roll_back  # the rollback still needs the lock
     await operation.set_stack_state("CREATE", "FAILED", reason)
     if roll_back:
@@ -70,7 +83,7 @@ async def rollback_create(operation: Operation) -> bool:
     operation.action = "ROLLBACK"
     await operation.set_stack_state("ROLLBACK", "IN_PROGRESS", stack_started("ROLLBACK"))
     lifecycle = ResourceLifecycle(operation)
-    result = await walk(deletion_graph(operation), lifecycle.delete)
+    result = await walk(operation, deletion_graph(operation), lifecycle.delete)
     if result.ok:
         await operation.set_stack_state("ROLLBACK", "COMPLETE", stack_completed("ROLLBACK"))
         return True
@@ -81,7 +94,7 @@ async def rollback_create(operation: Operation) -> bool:
 async def delete(operation: Operation) -> bool:
     """Delete every resource, dependants first."""
     lifecycle = ResourceLifecycle(operation)
-    result = await walk(deletion_graph(operation), lifecycle.delete)
+    result = await walk(operation, deletion_graph(operation), lifecycle.delete)
     if result.ok:
         await operation.set_stack_state("DELETE", "COMPLETE", stack_completed("DELETE"), deleted_at=utcnow())
         return True
@@ -89,8 +102,86 @@ async def delete(operation: Operation) -> bool:
     return False
 
 
+async def update(operation: Operation) -> bool:
+    """Update to the stack's new template; on failure or a cancel, roll back if asked to."""
+    outcome, result = await _converge(operation)
+    if result.ok and not operation.cancel_requested:
+        await operation.set_stack_state("UPDATE", "COMPLETE", stack_completed("UPDATE"))
+        return True
+    reason = cancelled_or_failed(operation, result, "UPDATE")
+    cancel = operation.cancel_requested
+    roll_back = cancel == "rollback" or (cancel is None and not operation.view.row.disable_rollback)
+    operation.final_state_releases_lock = not roll_back
+    await operation.set_stack_state("UPDATE", "FAILED", reason)
+    if roll_back:
+        operation.final_state_releases_lock = True
+        return await rollback_update(operation)
+    return False
+
+
+async def rollback_update(operation: Operation) -> bool:
+    """Return to the template (and parameters) the stack had before the failed update."""
+    operation.action = "ROLLBACK"
+    operation.cancel_requested = None
+    await operation.set_stack_state("ROLLBACK", "IN_PROGRESS", stack_started("ROLLBACK"))
+    await operation.in_thread(operation.reload_previous_template)
+    _, result = await _converge(operation)
+    if result.ok:
+        await operation.set_stack_state("ROLLBACK", "COMPLETE", stack_completed("ROLLBACK"))
+        return True
+    await operation.set_stack_state("ROLLBACK", "FAILED", first_failure(result, "ROLLBACK"))
+    return False
+
+
+async def _converge(operation: Operation) -> tuple[UpdateOutcome, WalkResult]:
+    """Walk the update graph from the stored resources to the view's template."""
+    leftovers = await operation.in_thread(operation.load_leftovers)
+    stack_update = StackUpdate(operation, dict(operation.view.records), leftovers)
+    result = await walk(operation, stack_update.graph(), stack_update.run)
+    return stack_update.outcome, result
+
+
+async def check(operation: Operation) -> bool:
+    """Ask every resource whether it is healthy; go on past failures and report them all."""
+    lifecycle = ResourceLifecycle(operation)
+    result = await walk(operation, creation_graph(operation), lifecycle.check, continue_on_failure=True)
+    if result.failed:
+        await operation.set_stack_state("CHECK", "FAILED", first_failure(result, "CHECK"))
+        return False
+    reason = stack_completed("CHECK")
+    if lifecycle.unsupported:
+        reason += ". 'CHECK' not fully supported (see resources)"
+    await operation.set_stack_state("CHECK", "COMPLETE", reason)
+    return True
+
+
+async def suspend(operation: Operation) -> bool:
+    """Suspend every resource, dependants first."""
+    return await _simple(operation, "SUSPEND", deletion_graph(operation))
+
+
+async def resume(operation: Operation) -> bool:
+    """Resume every resource, dependencies first."""
+    return await _simple(operation, "RESUME", creation_graph(operation))
+
+
+async def _simple(operation: Operation, action: str, graph: Mapping[str, Any]) -> bool:
+    lifecycle = ResourceLifecycle(operation)
+    result = await walk(operation, graph, lambda name: lifecycle.simple_action(name, action))
+    if result.ok:
+        await operation.set_stack_state(action, "COMPLETE", stack_completed(action))
+        return True
+    await operation.set_stack_state(action, "FAILED", first_failure(result, action))
+    return False
+
+
 #: action name -> the coroutine that carries it out
 ACTIONS: dict[str, Callable[[Operation], Awaitable[bool]]] = {
     "CREATE": create,
     "DELETE": delete,
+    "UPDATE": update,
+    "ROLLBACK": rollback_update,
+    "CHECK": check,
+    "SUSPEND": suspend,
+    "RESUME": resume,
 }

@@ -42,7 +42,13 @@ class ResourceLifecycle:
 
     def __init__(self, operation: Operation):
         self.op = operation
-        self.view = operation.view
+        #: resources whose plugin could not check them (the stack's CHECK reason says so)
+        self.unsupported: set[str] = set()
+
+    @property
+    def view(self):
+        """The operation's current view (a rollback loads another one)."""
+        return self.op.view
 
     # -- create ----------------------------------------------------------------------------
 
@@ -86,7 +92,7 @@ class ResourceLifecycle:
                                     event_properties=properties)
             await self.op.call(plugin, "create")
         await self.op.wait_until_complete(plugin, "check_create_complete")
-        attributes = await self._referenced_attributes(record, plugin)
+        attributes = await self.referenced_attributes(record, plugin)
         await self.op.set_state(record, "CREATE", "COMPLETE", attributes=attributes)
 
     # -- delete ----------------------------------------------------------------------------
@@ -128,6 +134,41 @@ class ResourceLifecycle:
         await self.op.wait_until_complete(plugin, "check_delete_complete")
         await self.op.set_state(record, action, "COMPLETE")
 
+    # -- check, suspend, resume ----------------------------------------------------------------
+
+    async def check(self, name: str) -> None:
+        """Ask the plugin whether the object is healthy (CHECK_FAILED if not)."""
+        record = self.view.records[name]
+        if record.action == "INIT":
+            return  # never created: nothing to check
+        plugin = self.view.plugin(record)
+        await self.op.set_state(record, "CHECK", "IN_PROGRESS")
+        try:
+            await self.op.call(plugin, "check")
+        except NotSupported:
+            self.unsupported.add(name)
+            await self.op.set_state(record, "CHECK", "COMPLETE", f"CHECK not supported for {record.type}")
+            return
+        except Exception as exc:
+            await self._fail(record, "CHECK", exc)
+        await self.op.set_state(record, "CHECK", "COMPLETE")
+
+    async def simple_action(self, name: str, action: str) -> None:
+        """SUSPEND or RESUME one resource; a plugin without the action just changes state, as in Heat."""
+        record = self.view.records[name]
+        if record.action == "INIT":
+            return
+        method = action.lower()
+        plugin = self.view.plugin(record)
+        await self.op.set_state(record, action, "IN_PROGRESS")
+        if type(plugin).supports(method):
+            try:
+                await self.op.call(plugin, method)
+                await self.op.wait_until_complete(plugin, f"check_{method}_complete")
+            except Exception as exc:
+                await self._fail(record, action, exc)
+        await self.op.set_state(record, action, "COMPLETE")
+
     # -- shared steps -------------------------------------------------------------------------
 
     async def properties_of(self, definition: ResourceDefinition) -> dict:
@@ -153,7 +194,7 @@ class ResourceLifecycle:
             raise StackValidationFailed(f"Property error: {definition.name}.properties.{where}: {first.message}")
         return checked
 
-    async def _referenced_attributes(self, record: ResourceRecord, plugin: Any) -> dict:
+    async def referenced_attributes(self, record: ResourceRecord, plugin: Any) -> dict:
         """Values of the attributes other resources and outputs read (so reads need no cloud call)."""
         wanted = self.op.referenced_attributes.get(record.name, ())
         if not wanted:

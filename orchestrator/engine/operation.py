@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from orchestrator.db.models import Resource as ResourceRow
 from orchestrator.db.models import Stack as StackRow
@@ -24,7 +24,8 @@ from orchestrator.db.models import utcnow
 from . import locks
 from .context import EngineContext
 from .events import STATE_CHANGED, event_row, hook_paused
-from .stack_view import ResourceRecord, StackView
+from .attributes import referenced_attributes
+from .stack_view import ResourceRecord, StackView, load_leftovers
 from .writer import UpdateRow, event_rows
 
 
@@ -51,6 +52,8 @@ class Operation:
         #: resource name -> (attribute, path) pairs that the stack reads (see attributes.py)
         self.referenced_attributes: dict[str, set] = {}
         self.cancel_requested: str | None = None
+        #: walkers to stop when a cancel request arrives
+        self.walkers: list[Any] = []
         #: the holder of the stack lock this operation runs under (nested stacks run under the root's)
         self.lock_holder: str | None = None
         #: set while a rollback or cleanup may still follow a failure
@@ -156,6 +159,31 @@ class Operation:
             operations.append(lambda connection: locks.release(connection, self.view.id, holder))
         await self.write(*operations)
 
+    # -- reloading (rollback) -------------------------------------------------------------
+
+    def load_leftovers(self) -> dict:
+        """Replaced rows of this stack that still exist (see ``update.StackUpdate``)."""
+        with self.context.database.engine.connect() as connection:
+            return load_leftovers(connection, self.view.id)
+
+    def reload_previous_template(self) -> None:
+        """Make the template before the last update the stack's template again, and reload."""
+        with self.context.database.engine.begin() as connection:
+            row = connection.execute(select(StackRow.template_id, StackRow.prev_template_id,
+                                            StackRow.parameters, StackRow.prev_parameters)
+                                     .where(StackRow.id == self.view.id)).one()
+            if row.prev_template_id is None:
+                raise RuntimeError("the stack has no previous template to roll back to")
+            connection.execute(update(StackRow).where(StackRow.id == self.view.id).values(
+                template_id=row.prev_template_id, parameters=row.prev_parameters or {},
+                prev_template_id=row.template_id, prev_parameters=row.parameters))
+        self.view = self.reload()
+        self.referenced_attributes = referenced_attributes(self.view.definition(catalog=self.context.plugins))
+
+    def reload(self) -> StackView:
+        """A fresh view of the stack from the database (set by the engine)."""
+        raise NotImplementedError
+
     # -- hooks and cancellation ------------------------------------------------------------
 
     async def pause_at_hook(self, record: ResourceRecord, hook: str, action: str) -> None:
@@ -180,6 +208,8 @@ class Operation:
             cancel, still_hooked = await self.in_thread(self._read_controls, waiting)
             if cancel and not self.cancel_requested:
                 self.cancel_requested = cancel
+                for walker in self.walkers:
+                    walker.stop()
             for record_id in waiting:
                 if record_id not in still_hooked:
                     waiter = self._waiting_hooks.get(record_id)

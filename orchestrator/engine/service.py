@@ -24,7 +24,7 @@ from orchestrator.db.models import Stack as StackRow
 from orchestrator.db.models import utcnow
 from orchestrator.db.templates import store_template
 from orchestrator.template.compiler import StackDefinition, StackIdentity, compile_stack
-from orchestrator.template.environment import environment_for_request
+from orchestrator.template.environment import Environment, environment_for_request
 from orchestrator.template.errors import TemplateError
 from orchestrator.template.template import Template
 
@@ -53,6 +53,32 @@ class RequestLimitExceeded(Exception):
     """A limit of the service was reached (HTTP 400, as in Heat)."""
 
 
+class NotSupported(Exception):
+    """The request cannot be carried out in the stack's current state (HTTP 400, as in Heat)."""
+
+
+def merge_for_patch(old: Environment, old_parameters: Mapping[str, Any], new: Environment,
+                    parameter_types: Mapping[str, str]) -> Environment:
+    """A PATCH update's environment: the stack's current one with the request's laid over it."""
+    return Environment(
+        parameters={k: v for k, v in {**old_parameters, **new.parameters}.items() if k in parameter_types},
+        parameter_defaults={**old.parameter_defaults, **new.parameter_defaults},
+        resource_registry=old.resource_registry.merged(new.resource_registry),
+        event_sinks=new.event_sinks or old.event_sinks,
+        encrypted_param_names=new.encrypted_param_names or old.encrypted_param_names,
+        parameter_merge_strategies={**old.parameter_merge_strategies, **new.parameter_merge_strategies})
+
+
+def _refuse_immutable_changes(old: Template, new: Template, old_values: Mapping[str, Any],
+                              new_values: Mapping[str, Any]) -> None:
+    """Heat's rule: an immutable parameter of both templates may not change its value."""
+    changed = sorted(name for name, schema in new.parameters.items()
+                     if schema.immutable and name in old.parameters
+                     and new_values.get(name, schema.default) != old_values.get(name, old.parameters[name].default))
+    if changed:
+        raise TemplateError(f"The following parameters are immutable and may not be updated: {', '.join(changed)}")
+
+
 @dataclass
 class StackRequest:
     """What a client asks for when it creates (or later updates) a stack; Heat's API fields."""
@@ -66,8 +92,9 @@ class StackRequest:
     environment_files: list[str] | None = None
     files: Mapping[str, str] = field(default_factory=dict)
     timeout_mins: int | None = None
-    disable_rollback: bool = True
-    tags: list[str] = field(default_factory=list)
+    #: ``None`` keeps the stack's current setting on update (Heat's default on create: True)
+    disable_rollback: bool | None = None
+    tags: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,8 +150,9 @@ class Engine:
             connection.execute(insert(StackRow).values(
                 id=stack_id, name=request.name, project_id=request.project_id, username=request.username,
                 action="CREATE", status="IN_PROGRESS", status_reason=stack_started("CREATE"),
-                template_id=template_id, parameters=dict(environment.parameters), tags=list(request.tags),
-                timeout_mins=request.timeout_mins, disable_rollback=request.disable_rollback,
+                template_id=template_id, parameters=dict(environment.parameters), tags=list(request.tags or []),
+                timeout_mins=request.timeout_mins,
+                disable_rollback=True if request.disable_rollback is None else request.disable_rollback,
                 root_id=stack_id, nested_depth=0, created_at=utcnow()))
             rows = [{"stack_id": stack_id, "name": d.name, "type": d.resolved_type, "action": "INIT",
                      "status": "COMPLETE", "status_reason": "", "definition": d.snippet(), "properties": {},
@@ -148,12 +176,90 @@ class Engine:
         """Mark a stack for deletion; the returned job deletes its resources."""
         return self._begin(stack_id, "DELETE")
 
-    def _begin(self, stack_id: str, action: str) -> Job:
+    def stack_action(self, stack_id: str, action: str) -> Job:
+        """Start ``CHECK``, ``SUSPEND`` or ``RESUME`` on a stack."""
+        rules = {"CHECK": None, "SUSPEND": None,
+                 "RESUME": ("SUSPEND_COMPLETE", "RESUME_COMPLETE", "RESUME_FAILED")}
+        if action not in rules:
+            raise ValueError(f"unknown stack action {action}")
+        return self._begin(stack_id, action, allowed_from=rules[action])
+
+    def update_stack(self, stack_id: str, request: StackRequest, *, existing: bool = False,
+                     clear_parameters: tuple[str, ...] = ()) -> Job:
+        """Check and store a new template (or, with ``existing``, changes to the current one).
+
+        ``existing`` is Heat's PATCH: the current template, files and
+        parameters are kept unless the request replaces them, and
+        ``clear_parameters`` go back to their defaults.
+        """
+        plan = self._plan_update(stack_id, request, existing, clear_parameters)
+        job = Job(stack_id, "UPDATE", str(uuid.uuid4()))
+        template, environment, files, definition, row = plan
+        with self.context.database.engine.begin() as connection:
+            template_id = store_template(connection, template.data,
+                                         replace(environment, parameters={}).to_data(), dict(files))
+            locks.acquire(connection, stack_id, row.name, job.holder, "UPDATE", self._lease)
+            connection.execute(update(StackRow).where(StackRow.id == stack_id).values(
+                action="UPDATE", status="IN_PROGRESS", status_reason=stack_started("UPDATE"),
+                prev_template_id=row.template_id, prev_parameters=row.parameters, template_id=template_id,
+                parameters=dict(environment.parameters), updated_at=utcnow(), cancel_requested=None,
+                timeout_mins=request.timeout_mins if request.timeout_mins is not None else row.timeout_mins,
+                disable_rollback=(row.disable_rollback if request.disable_rollback is None
+                                  else request.disable_rollback),
+                tags=list(request.tags) if request.tags is not None else row.tags))
+            self._record_start(connection, stack_id, row.name, "UPDATE")
+        self.templates.put(template_id, template, environment, dict(files))
+        self._remember(stack_id, definition)
+        return job
+
+    def cancel_update(self, stack_id: str, rollback: bool = True) -> None:
+        """Ask the running update (or create, without rollback) to stop; it rolls back if asked to."""
+        with self.context.database.engine.begin() as connection:
+            row = load_stack_row(connection, stack_id)
+            if row is None:
+                raise StackNotFound(f"The Stack ({stack_id}) could not be found.")
+            allowed = ("UPDATE",) if rollback else ("UPDATE", "CREATE")
+            if row.status != "IN_PROGRESS" or row.action not in allowed:
+                raise NotSupported(f"Cancelling update when stack is {row.action}_{row.status} is not supported.")
+            connection.execute(update(StackRow).where(StackRow.id == stack_id).values(
+                cancel_requested="rollback" if rollback else "no_rollback"))
+
+    def _plan_update(self, stack_id: str, request: StackRequest, existing: bool, clear: tuple[str, ...]):
+        with self.context.database.engine.connect() as connection:
+            row = load_stack_row(connection, stack_id)
+            if row is None or row.deleted_at is not None:
+                raise StackNotFound(f"The Stack ({stack_id}) could not be found.")
+            if row.action in ("DELETE", "SUSPEND") and row.status != "FAILED":
+                raise NotSupported(f"Updating a stack when it is {row.action.lower()}d is not supported."
+                                   if row.status == "COMPLETE" else
+                                   f"Stack {row.name} already has an action ({row.action}) in progress.")
+            old_template, old_environment, old_files, _ = self.templates.get(connection, row.template_id)
+        old_parameters = {k: v for k, v in (row.parameters or {}).items() if k not in clear}
+        if existing:
+            request = replace(request, template=request.template or old_template.data,
+                              files={**old_files, **request.files})
+        template = (Template.load(request.template, "template") if isinstance(request.template, str)
+                    else Template.from_data(request.template, "template"))
+        types = {name: schema.type for name, schema in template.parameters.items()}
+        environment = environment_for_request(request.environment, request.parameters,
+                                              request.environment_files, request.files, types)
+        if existing:
+            environment = merge_for_patch(old_environment, old_parameters, environment, types)
+        _refuse_immutable_changes(old_template, template, row.parameters or {}, environment.parameters)
+        definition = compile_stack(template, environment, files=request.files,
+                                   identity=StackIdentity(row.name, stack_id, row.project_id),
+                                   catalog=self.context.plugins, custom_constraints=self.context.custom_constraints)
+        return template, environment, request.files, definition, row
+
+    def _begin(self, stack_id: str, action: str, allowed_from: tuple[str, ...] | None = None) -> Job:
         job = Job(stack_id, action, str(uuid.uuid4()))
         with self.context.database.engine.begin() as connection:
             row = load_stack_row(connection, stack_id)
             if row is None or (row.action == "DELETE" and row.status == "COMPLETE"):
                 raise StackNotFound(f"The Stack ({stack_id}) could not be found.")
+            if allowed_from is not None and f"{row.action}_{row.status}" not in allowed_from:
+                raise NotSupported(f"{action.capitalize()} of a stack in state {row.action}_{row.status} "
+                                   "is not supported.")
             locks.acquire(connection, stack_id, row.name, job.holder, action, self._lease)
             connection.execute(update(StackRow).where(StackRow.id == stack_id).values(
                 action=action, status="IN_PROGRESS", status_reason=stack_started(action), updated_at=utcnow(),
@@ -218,6 +324,7 @@ class Engine:
             view.use_definition(prepared)
         operation = Operation(context, view, job.action)
         operation.services.update(self.services_for(operation))
+        operation.reload = lambda: self._load(job.stack_id, operation)
         operation.lock_holder = job.holder
         if job.action != "DELETE":
             operation.referenced_attributes = referenced_attributes(
@@ -229,6 +336,12 @@ class Engine:
         finally:
             heartbeat.cancel()
             await operation.finish()
+
+    def _load(self, stack_id: str, operation: Operation) -> StackView:
+        context = self.context
+        with context.database.engine.connect() as connection:
+            return load_stack_view(connection, stack_id, context.plugins, self.templates,
+                                   lambda view, record: PluginRuntime(view, record, operation, context))
 
     def services_for(self, operation: Operation) -> dict[str, Any]:
         """The engine services an operation's plugins may use (``runtime.service(name)``)."""

@@ -195,6 +195,18 @@ def load_records(connection: Connection, stack_id: str) -> dict[str, ResourceRec
     return records
 
 
+def load_leftovers(connection: Connection, stack_id: str) -> dict[str, list[ResourceRecord]]:
+    """Replaced rows that were never deleted (an update failed or was interrupted), by name."""
+    columns = [getattr(ResourceRow, f.name) for f in fields(ResourceRecord)]
+    rows = connection.execute(select(*columns).where(ResourceRow.stack_id == stack_id,
+                                                     ResourceRow.replaced_by.is_not(None))
+                              .order_by(ResourceRow.id)).all()
+    leftovers: dict[str, list[ResourceRecord]] = {}
+    for row in rows:
+        leftovers.setdefault(row.name, []).append(ResourceRecord(*row))
+    return leftovers
+
+
 def load_stack_row(connection: Connection, stack_id: str) -> Any:
     """The stack's row (``None`` if there is none)."""
     return connection.execute(select(StackRow.__table__).where(StackRow.id == stack_id)).first()

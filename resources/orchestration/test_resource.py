@@ -84,11 +84,13 @@ class TestResource(Resource):
     def check_create_complete(self) -> bool | float:
         return self._remaining("create")
 
+    def needs_replace(self, properties: Mapping[str, Any], changed: Mapping[str, Any]) -> bool:
+        return bool(changed.get("update_replace") or (properties.get("update_replace") and changed)
+                    or ("value" in changed and properties.get("update_replace_value")))
+
     def update(self, properties: Mapping[str, Any], changed: Mapping[str, Any]) -> None:
-        if changed.get("update_replace") or (properties.get("update_replace") and changed):
+        if self.needs_replace(properties, changed):
             raise UpdateReplace("update_replace is set")
-        if "value" in changed and properties.get("update_replace_value"):
-            raise UpdateReplace("update_replace_value is set and the value changed")
         self.properties = dict(properties)
         if "value" in changed and not properties.get("fail"):
             self.set_data("value", changed["value"])

@@ -1,0 +1,279 @@
+"""Updating a stack to a new template: keep, update in place, replace, add or remove each resource.
+
+What happens to a resource is decided when its turn comes, because its new
+properties may read attributes of resources updated just before it:
+
+* same type, same resolved properties, same definition: unchanged;
+* changed properties that are all ``update_allowed``: the plugin updates the
+  object in place (it may still ask for replacement with ``UpdateReplace``);
+* any other change, a new type, or a FAILED resource: replacement — a new
+  resource is created first, dependants are updated to it, and only then is
+  the old one deleted;
+* immutable properties and ``restricted_actions`` make the update fail with a
+  clear reason.
+
+The graph has an ``update`` node per resource of the new template (in its
+dependency order) and a ``cleanup`` node per resource that may have to go
+(removed, or replaced).  A cleanup waits for the replacement, for every
+resource that used the old one to be updated, and for the cleanups of the
+resources that needed it — the order Heat's convergence engine uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import insert, update
+
+from orchestrator.db.models import Resource as ResourceRow
+from orchestrator.db.models import utcnow
+from orchestrator.template.definitions import ResourceDefinition
+from resources.errors import UpdateReplace
+
+from .lifecycle import ResourceActionFailed, ResourceLifecycle, failure_reason
+from .operation import Operation
+from .stack_view import ResourceRecord
+from .writer import UpdateRow
+
+UPDATE, CLEANUP = "update", "cleanup"
+
+
+class NotSupported(Exception):
+    """An update the resource cannot take (immutable property, restricted action)."""
+
+
+@dataclass
+class UpdateOutcome:
+    """What happened to each resource (also what a preview reports)."""
+
+    unchanged: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+
+class StackUpdate:
+    """Carries one stack update (or rollback) out, node by node."""
+
+    def __init__(self, operation: Operation, previous: dict[str, ResourceRecord],
+                 leftovers: dict[str, list[ResourceRecord]] | None = None):
+        self.op = operation
+        self.view = operation.view
+        self.lifecycle = ResourceLifecycle(operation)
+        self.definition = self.view.definition()
+        #: the resources as they were before the update, by name
+        self.previous = previous
+        #: old records waiting to be deleted (replaced or removed), by name
+        self.retiring: dict[str, list[ResourceRecord]] = {}
+        #: replaced rows an earlier, interrupted update did not delete (a rollback can restore them)
+        self.leftovers = leftovers or {}
+        self.outcome = UpdateOutcome()
+
+    # -- the graph ---------------------------------------------------------------------------
+
+    def graph(self) -> dict[tuple[str, str], set[tuple[str, str]]]:
+        new = self.definition.resources
+        graph: dict[tuple[str, str], set[tuple[str, str]]] = {}
+        for name, definition in new.items():
+            graph[(UPDATE, name)] = {(UPDATE, needed) for needed in definition.requires}
+        old_users: dict[str, set[str]] = {name: set() for name in self.previous}
+        for name, record in self.previous.items():
+            for needed in record.requires:
+                if needed in old_users:
+                    old_users[needed].add(name)
+        for name in set(self.leftovers) - set(self.previous):
+            old_users[name] = set()
+        for name in old_users:
+            needs: set[tuple[str, str]] = set()
+            if name in new:
+                needs.add((UPDATE, name))
+            for user in old_users[name]:
+                needs.add((UPDATE, user) if user in new else (CLEANUP, user))
+                if user in new:
+                    needs.add((CLEANUP, user))
+            graph[(CLEANUP, name)] = needs
+        return graph
+
+    async def run(self, node: tuple[str, str]) -> None:
+        kind, name = node
+        if kind == UPDATE:
+            await self.update(name)
+        else:
+            await self.cleanup(name)
+
+    # -- update nodes -------------------------------------------------------------------------
+
+    async def update(self, name: str) -> None:
+        definition = self.definition.resources[name]
+        record = self.view.records.get(name)
+        if record is None or record.action == "INIT" or record.state == "DELETE_COMPLETE":
+            if record is None:
+                record = await self._new_record(definition)
+            await self.lifecycle.create(name)
+            self.outcome.added.append(name)
+            return
+        if "pre-update" in definition.hooks:
+            await self.op.pause_at_hook(record, "pre-update", "UPDATE")
+        try:
+            await self._update_existing(record, definition)
+        except NotSupported as exc:
+            await self._fail(record, "UPDATE", exc)
+        if "post-update" in definition.hooks:
+            await self.op.pause_at_hook(self.view.records[name], "post-update", "UPDATE")
+
+    async def _update_existing(self, record: ResourceRecord, definition: ResourceDefinition) -> None:
+        cls = self.view.plugins.get(definition.resolved_type)
+        if await self._restore(record, definition):
+            return
+        if record.type != definition.resolved_type:
+            return await self._replace(record, definition, "its type changed")
+        if record.status == "FAILED" and cls is not None and cls.replace_on_failure:
+            return await self._replace(record, definition, "it is in a failed state")
+        try:
+            properties = await self.lifecycle.properties_of(definition)
+        except Exception as exc:
+            await self._fail(record, "UPDATE", exc)
+        changed = _changes(record.properties, properties)
+        snippet = definition.snippet()
+        if not changed:
+            if snippet != record.definition or sorted(definition.requires) != sorted(record.requires):
+                await self.op.write(UpdateRow(ResourceRow, record.id, {
+                    "definition": snippet, "requires": sorted(definition.requires), "updated_at": utcnow()}))
+                record.definition, record.requires = snippet, sorted(definition.requires)
+            self.outcome.unchanged.append(record.name)
+            return
+        schema = cls.properties_schema if cls is not None else {}
+        immutable = sorted(key for key in changed if key in schema and schema[key].immutable)
+        if immutable:
+            raise NotSupported(f"Update to immutable properties ({', '.join(immutable)}) of "
+                               f"{record.type} is not supported")
+        if cls is not None and not cls.accepts_any_properties and any(
+                key in schema and not schema[key].update_allowed for key in changed):
+            return await self._replace(record, definition, "a property that cannot be updated changed",
+                                       properties)
+        plugin = self.view.plugin(record, dict(record.properties))
+        if await self.op.call(plugin, "needs_replace", properties, changed):
+            return await self._replace(record, definition, "the plugin needs a new resource", properties)
+        if "update" in definition.restricted_actions:
+            raise NotSupported("update is restricted for resource.")
+        await self._update_in_place(record, definition, properties, changed)
+
+    async def _update_in_place(self, record: ResourceRecord, definition: ResourceDefinition, properties: dict,
+                               changed: dict) -> None:
+        plugin = self.view.plugin(record, dict(record.properties))
+        await self.op.set_state(record, "UPDATE", "IN_PROGRESS", event_properties=properties)
+        try:
+            await self.op.call(plugin, "update", properties, changed)
+        except UpdateReplace:
+            return await self._replace(record, definition, "the plugin asked for a replacement", properties)
+        except Exception as exc:
+            await self._fail(record, "UPDATE", exc)
+        plugin.properties = dict(properties)
+        try:
+            await self.op.wait_until_complete(plugin, "check_update_complete")
+        except Exception as exc:
+            await self._fail(record, "UPDATE", exc)
+        attributes = await self.lifecycle.referenced_attributes(record, plugin)
+        await self.op.set_state(record, "UPDATE", "COMPLETE", properties=properties, definition=definition.snippet(),
+                                requires=sorted(definition.requires), attributes=attributes)
+        self.outcome.updated.append(record.name)
+
+    async def _replace(self, old: ResourceRecord, definition: ResourceDefinition, why: str,
+                       properties: dict | None = None) -> None:
+        if "replace" in definition.restricted_actions:
+            raise NotSupported("replace is restricted for resource.")
+        await self._new_record(definition, replaces=old)
+        self.retiring.setdefault(old.name, []).append(old)
+        await self.lifecycle.create(definition.name)
+        self.outcome.replaced.append(definition.name)
+
+    async def _restore(self, record: ResourceRecord, definition: ResourceDefinition) -> bool:
+        """Bring back an old resource that still exists and matches the target (rolling back a replacement)."""
+        snippet = definition.snippet()
+        for old in self.leftovers.get(record.name, ()):
+            if old.state in ("CREATE_COMPLETE", "UPDATE_COMPLETE") and old.definition == snippet \
+                    and old.type == definition.resolved_type:
+                self.leftovers[record.name].remove(old)
+
+                def swap(connection) -> None:
+                    connection.execute(update(ResourceRow).where(ResourceRow.id == old.id).values(replaced_by=None))
+                    connection.execute(update(ResourceRow).where(ResourceRow.id == record.id)
+                                       .values(replaced_by=old.id))
+
+                await self.op.write(swap)
+                old.replaced_by, record.replaced_by = None, old.id
+                self.view.records[record.name] = old
+                self.retiring.setdefault(record.name, []).append(record)
+                self.outcome.replaced.append(record.name)
+                return True
+        return False
+
+    async def _new_record(self, definition: ResourceDefinition, replaces: ResourceRecord | None = None
+                          ) -> ResourceRecord:
+        """A new row for ``definition``; a replacement is linked both ways to the row it replaces."""
+        values = {"stack_id": self.view.id, "name": definition.name, "type": definition.resolved_type,
+                  "action": "INIT", "status": "COMPLETE", "status_reason": "", "definition": definition.snippet(),
+                  "properties": {}, "attributes": {}, "metadata_": {}, "data": {},
+                  "requires": sorted(definition.requires), "replaces": replaces.id if replaces else None,
+                  "created_at": utcnow()}
+
+        def store(connection) -> int:
+            new_id = connection.execute(insert(ResourceRow).values(**values).returning(ResourceRow.id)).scalar_one()
+            if replaces is not None:
+                connection.execute(update(ResourceRow).where(ResourceRow.id == replaces.id)
+                                   .values(replaced_by=new_id))
+            return new_id
+
+        new_id = await self.op.context.writer.write_async(store)
+        record = ResourceRecord(id=new_id, name=definition.name, type=definition.resolved_type,
+                                definition=values["definition"], requires=values["requires"],
+                                replaces=values["replaces"])
+        if replaces is not None:
+            replaces.replaced_by = new_id
+        self.view.records[definition.name] = record
+        return record
+
+    # -- cleanup nodes ------------------------------------------------------------------------
+
+    async def cleanup(self, name: str) -> None:
+        retiring = self.retiring.pop(name, []) + self.leftovers.pop(name, [])
+        if name not in self.definition.resources:
+            record = self.view.records.pop(name, None)
+            if record is not None:
+                retiring.append(record)
+            self.outcome.deleted.append(name)
+        for old in retiring:
+            await self._delete(old)
+
+    async def _delete(self, old: ResourceRecord) -> None:
+        policy = (old.definition or {}).get("deletion_policy", "Delete")
+        if policy != "Retain" and old.state not in ("DELETE_COMPLETE",) and not (
+                old.action == "INIT" and old.physical_id is None):
+            try:
+                plugin = self.view.plugin(old)
+                await self.op.set_state(old, "DELETE", "IN_PROGRESS")
+                await self.op.call(plugin, "delete")
+                await self.op.wait_until_complete(plugin, "check_delete_complete")
+                await self.op.set_state(old, "DELETE", "COMPLETE")
+            except ResourceActionFailed:
+                raise
+            except Exception as exc:
+                await self._fail(old, "DELETE", exc)
+        # The row has no further use: events keep its history.
+        await self.op.write(lambda connection: connection.execute(
+            sql_delete(ResourceRow).where(ResourceRow.id == old.id)))
+
+    async def _fail(self, record: ResourceRecord, action: str, error: BaseException) -> None:
+        reason = failure_reason(record.name, error)
+        await self.op.set_state(record, action, "FAILED", reason)
+        raise ResourceActionFailed(record.name, action, reason) from error
+
+
+def _changes(old: dict, new: dict) -> dict:
+    """New values of the properties that differ (a property gone is changed to ``None``)."""
+    changed = {key: value for key, value in new.items() if old.get(key) != value}
+    changed.update({key: None for key in old if key not in new and old[key] is not None})
+    return changed
