@@ -153,6 +153,10 @@ class Resource:
         """Take a snapshot; what it returns is kept in the stack snapshot (optional)."""
         raise NotSupported(f"SNAPSHOT not supported for {self.type_name}")
 
+    def restore(self, snapshot_data: Mapping[str, Any]) -> None:
+        """Bring the object back to what ``snapshot`` saved (optional)."""
+        raise NotSupported(f"RESTORE not supported for {self.type_name}")
+
     def signal(self, details: Any) -> None:
         """Handle a signal sent to this resource (optional)."""
         raise NotSupported(f"Signal resource during {self.type_name} is not supported.")

@@ -11,54 +11,11 @@ from typing import Any, Awaitable, Callable, Mapping
 
 from orchestrator.db.models import utcnow
 
-from .events import resource_failed, stack_completed, stack_started
-from .lifecycle import ResourceActionFailed, ResourceLifecycle
+from . import snapshots
+from .events import stack_completed, stack_started
+from .graphs import cancelled_or_failed, converge, creation_graph, deletion_graph, first_failure, walk
+from .lifecycle import ResourceLifecycle
 from .operation import Operation
-from .update import StackUpdate, UpdateOutcome
-from .walker import WalkResult, Walker
-
-
-def creation_graph(operation: Operation) -> dict[str, frozenset[str]]:
-    """Each resource of the template needs the resources it refers to or depends on."""
-    return {name: resource.requires for name, resource in operation.view.definition().resources.items()}
-
-
-def deletion_graph(operation: Operation) -> dict[str, set[str]]:
-    """The reverse of what the stored resources required: dependants go first."""
-    records = operation.view.records
-    graph: dict[str, set[str]] = {name: set() for name in records}
-    for name, record in records.items():
-        for needed in record.requires:
-            if needed in graph:
-                graph[needed].add(name)
-    return graph
-
-
-async def walk(operation: Operation, graph: Mapping[Any, object], run: Callable[[Any], Awaitable[object]], *,
-               continue_on_failure: bool = False) -> WalkResult:
-    """Walk ``graph`` with ``run`` at every node; a cancel request stops it starting new nodes."""
-    walker = Walker(graph, run, continue_on_failure=continue_on_failure)
-    operation.walkers.append(walker)
-    try:
-        return await walker.walk()
-    finally:
-        operation.walkers.remove(walker)
-
-
-def first_failure(result: WalkResult[str], action: str) -> str:
-    """The stack's status reason for a walk that failed."""
-    for error in result.failed.values():
-        if isinstance(error, ResourceActionFailed):
-            return resource_failed(error.action, error.reason)
-    name, error = next(iter(result.failed.items()))
-    return resource_failed(action, f"{type(error).__name__}: resources.{name}: {error}")
-
-
-def cancelled_or_failed(operation: Operation, result: WalkResult, action: str) -> str:
-    """The stack's reason after a walk that did not finish."""
-    if operation.cancel_requested and not result.failed:
-        return f"Stack {action} cancelled"
-    return first_failure(result, action)
 
 
 async def create(operation: Operation) -> bool:
@@ -75,6 +32,17 @@ async def create(operation: Operation) -> bool:
     if roll_back:
         operation.final_state_releases_lock = True
         await rollback_create(operation)
+    return False
+
+
+async def adopt(operation: Operation) -> bool:
+    """Take over the cloud objects of abandoned-stack data (no rollback: nothing here was made)."""
+    lifecycle = ResourceLifecycle(operation)
+    result = await walk(operation, creation_graph(operation), lifecycle.adopt)
+    if result.ok:
+        await operation.set_stack_state("ADOPT", "COMPLETE", stack_completed("ADOPT"))
+        return True
+    await operation.set_stack_state("ADOPT", "FAILED", first_failure(result, "ADOPT"))
     return False
 
 
@@ -104,7 +72,7 @@ async def delete(operation: Operation) -> bool:
 
 async def update(operation: Operation) -> bool:
     """Update to the stack's new template; on failure or a cancel, roll back if asked to."""
-    outcome, result = await _converge(operation)
+    outcome, result = await converge(operation)
     if result.ok and not operation.cancel_requested:
         await operation.set_stack_state("UPDATE", "COMPLETE", stack_completed("UPDATE"))
         return True
@@ -125,20 +93,12 @@ async def rollback_update(operation: Operation) -> bool:
     operation.cancel_requested = None
     await operation.set_stack_state("ROLLBACK", "IN_PROGRESS", stack_started("ROLLBACK"))
     await operation.in_thread(operation.reload_previous_template)
-    _, result = await _converge(operation)
+    _, result = await converge(operation)
     if result.ok:
         await operation.set_stack_state("ROLLBACK", "COMPLETE", stack_completed("ROLLBACK"))
         return True
     await operation.set_stack_state("ROLLBACK", "FAILED", first_failure(result, "ROLLBACK"))
     return False
-
-
-async def _converge(operation: Operation) -> tuple[UpdateOutcome, WalkResult]:
-    """Walk the update graph from the stored resources to the view's template."""
-    leftovers = await operation.in_thread(operation.load_leftovers)
-    stack_update = StackUpdate(operation, dict(operation.view.records), leftovers)
-    result = await walk(operation, stack_update.graph(), stack_update.run)
-    return stack_update.outcome, result
 
 
 async def check(operation: Operation) -> bool:
@@ -184,4 +144,7 @@ ACTIONS: dict[str, Callable[[Operation], Awaitable[bool]]] = {
     "CHECK": check,
     "SUSPEND": suspend,
     "RESUME": resume,
+    "ADOPT": adopt,
+    "SNAPSHOT": snapshots.take,
+    "RESTORE": snapshots.restore,
 }

@@ -34,6 +34,8 @@ class EngineSettings:
     lock_lease: float = 30.0
     #: default stack timeout when a request gives none (minutes; Heat: 60)
     default_timeout_mins: int = 60
+    #: seconds in one minute of ``timeout_mins`` (only tests shorten it)
+    timeout_unit: float = 60.0
     max_nested_depth: int = 5
     max_resources_per_stack: int = 1000
     max_events_per_stack: int = 1000

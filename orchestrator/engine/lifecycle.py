@@ -95,6 +95,30 @@ class ResourceLifecycle:
         attributes = await self.referenced_attributes(record, plugin)
         await self.op.set_state(record, "CREATE", "COMPLETE", attributes=attributes)
 
+    # -- adopt -----------------------------------------------------------------------------
+
+    async def adopt(self, name: str) -> None:
+        """Take over an existing cloud object (abandon data stored with the record), else create."""
+        record = self.view.records[name]
+        data = record.data.get("_adopt")
+        if data is None or record.state == "ADOPT_COMPLETE":
+            if record.state != "ADOPT_COMPLETE":
+                await self.create(name)
+            return
+        definition = self.view.definition().resources[name]
+        try:
+            properties = await self.properties_of(definition)
+            plugin = self.view.plugin(record, properties)
+            await self.op.set_state(record, "ADOPT", "IN_PROGRESS", properties=properties,
+                                    definition=definition.snippet(), requires=sorted(definition.requires),
+                                    metadata_=data.get("metadata") or {})
+            plugin.set_data("_adopt", None)
+            await self.op.call(plugin, "adopt", data)
+            attributes = await self.referenced_attributes(record, plugin)
+        except Exception as exc:
+            await self._fail(record, "ADOPT", exc)
+        await self.op.set_state(record, "ADOPT", "COMPLETE", attributes=attributes)
+
     # -- delete ----------------------------------------------------------------------------
 
     async def delete(self, name: str) -> None:

@@ -47,8 +47,10 @@ class Operation:
         self.view = view
         self.action = action
         minutes = timeout_mins if timeout_mins is not None else view.row.timeout_mins
-        self.deadline = time.monotonic() + 60 * (minutes or self.settings.default_timeout_mins)
+        self.deadline = time.monotonic() + self.settings.timeout_unit * (minutes or self.settings.default_timeout_mins)
         self.services = services or {}
+        #: what the action works on besides the stack (a snapshot's id)
+        self.argument: str | None = None
         #: resource name -> (attribute, path) pairs that the stack reads (see attributes.py)
         self.referenced_attributes: dict[str, set] = {}
         self.cancel_requested: str | None = None

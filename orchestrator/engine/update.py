@@ -136,7 +136,7 @@ class StackUpdate:
             properties = await self.lifecycle.properties_of(definition)
         except Exception as exc:
             await self._fail(record, "UPDATE", exc)
-        changed = _changes(record.properties, properties)
+        changed = changed_properties(record.properties, properties)
         snippet = definition.snippet()
         if not changed:
             if snippet != record.definition or sorted(definition.requires) != sorted(record.requires):
@@ -272,7 +272,7 @@ class StackUpdate:
         raise ResourceActionFailed(record.name, action, reason) from error
 
 
-def _changes(old: dict, new: dict) -> dict:
+def changed_properties(old: dict, new: dict) -> dict:
     """New values of the properties that differ (a property gone is changed to ``None``)."""
     changed = {key: value for key, value in new.items() if old.get(key) != value}
     changed.update({key: None for key in old if key not in new and old[key] is not None})
