@@ -114,14 +114,16 @@ def _check_size(text: str | bytes, name: str, limits: Limits) -> None:
 
 
 def _looks_like_json(text: str | bytes) -> bool:
-    head = text[:64].lstrip()
+    head = text[:64]
     if isinstance(head, bytes):
-        head = head.lstrip(b"\xef\xbb\xbf")
+        head = head.lstrip().lstrip(b"\xef\xbb\xbf").lstrip()  # a BOM may precede the whitespace
         return head.startswith((b"{", b"["))
-    return head.lstrip("\ufeff").startswith(("{", "["))
+    return head.lstrip().lstrip("\ufeff").lstrip().startswith(("{", "["))
 
 
 def _load_json(text, name, limits, fallback_error):
+    if isinstance(text, str) and text.startswith("\ufeff"):
+        text = text[1:]  # json.loads refuses a BOM in text (bytes it decodes as utf-8-sig)
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
@@ -264,14 +266,18 @@ class _Builder:
             return value
         if tag == _NULL:
             return None
-        if tag == _BOOL:
-            return _constructor.bool_values[value.lower()]
         if tag == _TIMESTAMP:
             return value  # Heat keeps dates as strings: 2016-10-14 is a version
-        if tag == _INT:
-            return _constructor.construct_yaml_int(yaml.ScalarNode(tag, value))
-        if tag == _FLOAT:
-            return _constructor.construct_yaml_float(yaml.ScalarNode(tag, value))
+        try:  # an explicit tag (``!!int abc``) can force a conversion that is impossible
+            if tag == _BOOL:
+                return _constructor.bool_values[value.lower()]
+            if tag == _INT:
+                return _constructor.construct_yaml_int(yaml.ScalarNode(tag, value))
+            if tag == _FLOAT:
+                return _constructor.construct_yaml_float(yaml.ScalarNode(tag, value))
+        except (KeyError, ValueError, IndexError):
+            raise self.fail(f"the value {value!r} cannot be read as {tag[len(_TAG):]} (its YAML tag)",
+                            event.start_mark) from None
         if tag == _MERGE:
             return value
         raise self.fail(f"unsupported YAML tag {tag!r}: templates hold only JSON-compatible data",

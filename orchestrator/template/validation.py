@@ -18,7 +18,9 @@ from .constraints import CustomConstraints
 from .definitions import ResourceDefinition
 from .environment import Environment, environment_for_request
 from .errors import Problem, TemplateError
-from .functions.base import ELIDED, dependencies
+from .functions.base import ELIDED, Function, dependencies
+from .functions.cfn import Ref
+from .functions.references import GetParam
 from .loader import DEFAULT_LIMITS, Document, Limits, load
 from .scope import TypeCatalog
 from .template import Template
@@ -117,13 +119,15 @@ class Validator:
         for resource in definition.resources.values():
             if resource.template is not None and resource.template in files:
                 key = f"{template.name}#{resource.name}"
-                report.children[key] = self._child(definition, resource, environment, files, identity, depth)
+                report.children[key] = self._child(definition, resource, environment, files, identity, depth,
+                                                   report.unset_parameters)
 
     def _child(self, parent: StackDefinition, resource: ResourceDefinition, environment: Environment,
-               files: Mapping[str, str], identity: StackIdentity, depth: int) -> Report:
+               files: Mapping[str, str], identity: StackIdentity, depth: int,
+               unset: set[str] = frozenset()) -> Report:
         report = Report()
         where = parent.template.document.problem
-        if depth >= self.max_nested_depth:
+        if depth > self.max_nested_depth:  # as in Heat: the root is depth 0, nested stacks 1..max
             report.problems.append(where(f"Recursion depth exceeds {self.max_nested_depth}.",
                                          resource.path + ("type",)))
             return report
@@ -147,7 +151,7 @@ class Validator:
         if report.problems:
             return report
 
-        values, unknown = self._child_parameters(parent, resource, child)
+        values, unknown = self._child_parameters(parent, resource, child, unset)
         registry = environment.resource_registry
         child_env = Environment(parameters=values, parameter_defaults=environment.parameter_defaults,
                                 resource_registry=registry.for_child(
@@ -181,7 +185,7 @@ class Validator:
         return resolved if isinstance(resolved, dict) else {}
 
     def _child_parameters(self, parent: StackDefinition, resource: ResourceDefinition,
-                          child: Template) -> tuple[dict, set[str]]:
+                          child: Template, unset: set[str] = frozenset()) -> tuple[dict, set[str]]:
         values, unknown = {}, set()
         properties = self._property_map(parent, resource) or {}
         for name, tree in properties.items():
@@ -192,7 +196,9 @@ class Validator:
             schema = child.parameters.get(name)
             if schema is None:
                 continue
-            if value is None or value is ELIDED or _depends_on_resources(parent, tree):
+            # A value read from a parent parameter that has only a placeholder is not known either.
+            if value is None or value is ELIDED or _depends_on_resources(parent, tree) \
+                    or _reads_parameters(tree, unset):
                 unknown.add(name)
             else:
                 values[name] = value
@@ -204,3 +210,21 @@ def _depends_on_resources(parent: StackDefinition, tree: Any) -> bool:
         return next(dependencies(tree, parent.scope), None) is not None
     except TemplateError:
         return True
+
+
+def _reads_parameters(tree: Any, names: set[str]) -> bool:
+    """Whether ``tree`` reads one of the parameters ``names`` (or a parameter named only at run time)."""
+    stack = [tree] if names else []
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (GetParam, Ref)):
+            name = item.args[0] if isinstance(item.args, list) and item.args else item.args
+            if not isinstance(name, str) or name in names:
+                return True
+        if isinstance(item, Function):
+            stack.append(item.args)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
