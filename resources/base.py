@@ -69,6 +69,9 @@ class Resource:
     blocking: bool = True
     #: whether the next update replaces the resource when it is FAILED (Heat's default)
     replace_on_failure: ClassVar[bool] = True
+    #: whether every stack update replaces the resource, changed or not
+    #: (OS::Heat::UpdateWaitConditionHandle: a new handle for each update)
+    always_replace_on_update: ClassVar[bool] = False
 
     def __init__(self, name: str, properties: Mapping[str, Any], runtime: Runtime, *,
                  physical_id: str | None = None, data: Mapping[str, Any] | None = None,
@@ -157,8 +160,8 @@ class Resource:
         """Bring the object back to what ``snapshot`` saved (optional)."""
         raise NotSupported(f"RESTORE not supported for {self.type_name}")
 
-    def signal(self, details: Any) -> None:
-        """Handle a signal sent to this resource (optional)."""
+    def signal(self, details: Any) -> str | None:
+        """Handle a signal sent to this resource (optional); may say what it did, for the event."""
         raise NotSupported(f"Signal resource during {self.type_name} is not supported.")
 
     def adopt(self, resource_data: Mapping[str, Any]) -> None:

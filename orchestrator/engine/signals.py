@@ -46,8 +46,13 @@ def describe_signal(details: Any) -> str:
     return "Unknown"
 
 
-def signal_resource(context: EngineContext, view: StackView, name: str, details: Any) -> None:
-    """Deliver ``details`` to resource ``name`` of the stack in ``view``."""
+def signal_resource(context: EngineContext, view: StackView, name: str, details: Any,
+                    services: dict[str, Any] | None = None) -> None:
+    """Deliver ``details`` to resource ``name`` of the stack in ``view``.
+
+    A plugin's ``signal`` may return a short description of what it did; it
+    becomes the SIGNAL event's reason (``Signal: …``), as in Heat.
+    """
     record = view.records.get(name)
     if record is None:
         raise LookupError(f"The Resource ({name}) could not be found.")
@@ -59,13 +64,17 @@ def signal_resource(context: EngineContext, view: StackView, name: str, details:
     plugin_class = view.plugin_class(record)
     if not plugin_class.supports("signal"):
         raise SignalRefused(f"Signal resource during {record.action} is not supported.")
-    plugin = plugin_class(record.name, record.properties, PluginRuntime(view, record, None, context),
+    plugin = plugin_class(record.name, record.properties,
+                          PluginRuntime(view, record, None, context, services=services or {}),
                           physical_id=record.physical_id, data=record.data, metadata=record.metadata_)
     try:
-        plugin.signal(details)
+        said = plugin.signal(details)
     except NotSupported as exc:
         raise SignalRefused(str(exc)) from None
-    context.writer.write(_event(view, record, "SIGNAL", record.status, describe_signal(details)))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise SignalRefused(f"Signal to {name} refused: {exc}") from None
+    reason = f"Signal: {said}" if isinstance(said, str) and said else describe_signal(details)
+    context.writer.write(_event(view, record, "SIGNAL", record.status, reason))
 
 
 def _clear_hook(context: EngineContext, view: StackView, record: Any, hook: Any) -> None:

@@ -132,6 +132,8 @@ class StackUpdate:
             return await self._replace(record, definition, "its type changed")
         if record.status == "FAILED" and cls is not None and cls.replace_on_failure:
             return await self._replace(record, definition, "it is in a failed state")
+        if cls is not None and cls.always_replace_on_update:
+            return await self._replace(record, definition, "its type is replaced on every update")
         try:
             properties = await self.lifecycle.properties_of(definition)
         except Exception as exc:
