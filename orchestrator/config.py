@@ -5,6 +5,11 @@ Every setting has a default that needs nothing installed.  A TOML file
 working directory) overrides defaults, and environment variables override the
 file: ``ORCHESTRATOR_<SECTION>__<KEY>``, for example
 ``ORCHESTRATOR_LIMITS__MAX_TEMPLATE_BYTES=1048576``.
+
+With nothing configured the service keeps its state in a SQLite file in its
+data directory (``$XDG_DATA_HOME/orchestrator``, else
+``~/.local/share/orchestrator``); ``[database] url`` points it at PostgreSQL
+or MariaDB instead.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from typing import Any, Mapping
 
 ENV_PREFIX = "ORCHESTRATOR_"
 DEFAULT_FILE = "orchestrator.toml"
+#: the SQLite file in the data directory when no database URL is configured
+DATABASE_FILE = "orchestrator.db"
 
 
 class ConfigError(Exception):
@@ -43,12 +50,51 @@ class PluginSettings:
     plugin_dirs: tuple[str, ...] = ()
 
 
+def default_data_dir(environ: Mapping[str, str] | None = None) -> str:
+    """Where the service keeps its files, following the XDG base directory convention."""
+    environ = os.environ if environ is None else environ
+    base = environ.get("XDG_DATA_HOME", "")
+    if not os.path.isabs(base):  # the specification says to ignore a relative path
+        base = str(Path(environ.get("HOME") or Path.home()) / ".local" / "share")
+    return str(Path(base) / "orchestrator")
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """The service process as a whole."""
+
+    #: the service's own files (the embedded SQLite database among them)
+    data_dir: str = field(default_factory=default_data_dir)
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """Where state is kept: empty ``url`` means the SQLite file in the data directory."""
+
+    url: str = ""
+    #: connections kept open per process (PostgreSQL and MariaDB; SQLite needs no pool)
+    pool_size: int = 10
+
+
 @dataclass(frozen=True)
 class Settings:
     """All settings, by section."""
 
     limits: LimitsSettings = field(default_factory=LimitsSettings)
     plugins: PluginSettings = field(default_factory=PluginSettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+
+    @property
+    def data_path(self) -> Path:
+        """The data directory, with ``~`` expanded."""
+        return Path(self.service.data_dir).expanduser()
+
+    def database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file's."""
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{(self.data_path / DATABASE_FILE).resolve()}"
 
     def template_limits(self):
         """The template loader's ``Limits`` from these settings."""
@@ -75,6 +121,10 @@ def load_settings(path: str | os.PathLike | None = None, environ: Mapping[str, s
         if name.startswith(ENV_PREFIX) and "__" in name:
             section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
             values.setdefault(section, {})[key] = raw
+    service = values.get("service", {})
+    if isinstance(service, Mapping) and "data_dir" not in service:
+        # The default follows the environment given, not necessarily the process's own.
+        values["service"] = {**service, "data_dir": default_data_dir(environ)}
     return _build(Settings, values, "")
 
 

@@ -104,6 +104,19 @@ class PluginRegistry:
         """The plugin class for ``type_name``, or ``None``."""
         return self._plugins.get(type_name)
 
+    # nested stacks: a provider template (``type: x.yaml`` or a registry mapping) is a template resource
+    def template_plugin(self) -> type[Resource]:
+        """The plugin of every resource implemented by a provider template."""
+        from .orchestration.template_resource import TemplateResource
+
+        return TemplateResource
+
+    def for_definition(self, definition: Any) -> type[Resource] | None:
+        """The plugin class of a resource definition (a template resource's, when it has a ``template``)."""
+        if getattr(definition, "template", None) is not None:
+            return self.template_plugin()
+        return self._plugins.get(definition.resolved_type)
+
     def types(self) -> list[str]:
         """Every type name, sorted."""
         return sorted(self._plugins)
@@ -119,8 +132,8 @@ class PluginRegistry:
 
     def attribute_names(self, type_name: str) -> frozenset[str] | None:
         cls = self._plugins.get(type_name)
-        if cls is None or cls.accepts_any_properties:
-            return None
+        if cls is None or cls.accepts_any_properties or getattr(cls, "dynamic_attributes", False):
+            return None  # (nested stacks: groups answer "resource.0.name" and the like)
         return frozenset(cls.attributes_schema) | {"show"}
 
     def check_properties(self, type_name: str, properties: Any,

@@ -6,6 +6,7 @@ import click
 
 from orchestrator.config import ConfigError, load_settings
 
+from .db import db
 from .template import template
 
 
@@ -22,3 +23,4 @@ def main(ctx: click.Context, config_file: str | None) -> None:
 
 
 main.add_command(template)
+main.add_command(db)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -28,6 +28,16 @@ class Database:
     def is_sqlite(self) -> bool:
         """Whether this is the embedded SQLite database."""
         return self.engine.dialect.name == "sqlite"
+
+    def reading(self) -> Connection:
+        """A connection for reads only (use it as a context manager).
+
+        On SQLite a write transaction begins ``IMMEDIATE`` (it takes the write
+        lock up front, so two writers queue instead of failing with
+        "database is locked" when one upgrades from reading); reads begin
+        ``DEFERRED`` so that they never wait for a writer.
+        """
+        return self.engine.connect().execution_options(sqlite_begin="DEFERRED")
 
     def session(self) -> Session:
         """A new session (use it as a context manager)."""
@@ -54,12 +64,21 @@ def _create_engine(url: str, pool_size: int, echo: bool) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False,
                                                              "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _tune_sqlite)
+        # pysqlite starts transactions itself and gets SAVEPOINTs wrong (releasing
+        # one at the start of a transaction commits it); let SQLAlchemy say BEGIN.
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
     return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True,
                          pool_recycle=3600)
 
 
+def _begin_sqlite(connection: Connection) -> None:
+    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
 def _tune_sqlite(connection, _record) -> None:
+    connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

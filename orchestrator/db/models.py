@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names, so migrations read the same on every database.
@@ -24,6 +25,9 @@ NAMING = {
 ID = String(36)
 NAME = String(255)
 STATE = String(20)
+#: UTC timestamps; MariaDB/MySQL would drop the fractions of a second without fsp=6,
+#: and lock leases are compared to the sub-second
+TIMESTAMP = DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
 def utcnow() -> datetime:
@@ -46,7 +50,7 @@ class RawTemplate(Base):
     template: Mapped[dict[str, Any]] = mapped_column(JSON)
     environment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     files: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMP, default=utcnow)
 
 
 class Stack(Base):
@@ -81,9 +85,9 @@ class Stack(Base):
     disable_rollback: Mapped[bool] = mapped_column(Boolean, default=True)
     #: set by cancel requests; the running operation reads it: "rollback" or "no_rollback"
     cancel_requested: Mapped[str | None] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMP, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(TIMESTAMP)
+    deleted_at: Mapped[datetime | None] = mapped_column(TIMESTAMP)
 
 
 class Resource(Base):
@@ -113,8 +117,8 @@ class Resource(Base):
     #: the breakpoint the resource is waiting at, if any (e.g. "pre-create")
     hook: Mapped[str | None] = mapped_column(String(20))
     nested_stack_id: Mapped[str | None] = mapped_column(ID)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMP, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(TIMESTAMP)
 
 
 class Event(Base):
@@ -134,7 +138,7 @@ class Event(Base):
     status: Mapped[str] = mapped_column(STATE)
     reason: Mapped[str] = mapped_column(Text, default="")
     properties: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMP, default=utcnow)
 
 
 class StackLock(Base):
@@ -145,8 +149,8 @@ class StackLock(Base):
     stack_id: Mapped[str] = mapped_column(ID, primary_key=True)
     engine_id: Mapped[str] = mapped_column(ID)
     action: Mapped[str] = mapped_column(STATE)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(TIMESTAMP)
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMP, default=utcnow)
 
 
 class Snapshot(Base):
@@ -160,4 +164,4 @@ class Snapshot(Base):
     status: Mapped[str] = mapped_column(STATE)
     status_reason: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(TIMESTAMP, default=utcnow)

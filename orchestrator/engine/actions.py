@@ -91,7 +91,8 @@ async def rollback_update(operation: Operation) -> bool:
     """Return to the template (and parameters) the stack had before the failed update."""
     operation.action = "ROLLBACK"
     operation.cancel_requested = None
-    await operation.set_stack_state("ROLLBACK", "IN_PROGRESS", stack_started("ROLLBACK"))
+    # The stored request is consumed too, or the watcher would stop the rollback itself.
+    await operation.set_stack_state("ROLLBACK", "IN_PROGRESS", stack_started("ROLLBACK"), cancel_requested=None)
     await operation.in_thread(operation.reload_previous_template)
     _, result = await converge(operation)
     if result.ok:

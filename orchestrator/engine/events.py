@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from orchestrator.db.models import utcnow
+from sqlalchemy import Connection, delete, select
+
+from orchestrator.db.models import Event, utcnow
 
 #: reason of an ordinary resource transition
 STATE_CHANGED = "state changed"
@@ -52,3 +54,14 @@ def event_row(stack_id: str, name: str, action: str, status: str, reason: str, *
         "properties": properties,
         "created_at": utcnow(),
     }
+
+
+def purge_old_events(connection: Connection, stack_id: str, keep: int) -> int:
+    """Delete a stack's oldest events beyond the newest ``keep`` (Heat's max_events_per_stack)."""
+    if keep < 0:
+        return 0
+    threshold = connection.execute(select(Event.id).where(Event.stack_id == stack_id).order_by(Event.id.desc())
+                                   .offset(keep).limit(1)).scalar()
+    if threshold is None:
+        return 0
+    return connection.execute(delete(Event).where(Event.stack_id == stack_id, Event.id <= threshold)).rowcount

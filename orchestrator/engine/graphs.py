@@ -47,6 +47,8 @@ def first_failure(result: WalkResult[str], action: str) -> str:
     for error in result.failed.values():
         if isinstance(error, ResourceActionFailed):
             return resource_failed(error.action, error.reason)
+    if not result.failed:
+        return f"Stack {action} stopped before every resource was done"
     name, error = next(iter(result.failed.items()))
     return resource_failed(action, f"{type(error).__name__}: resources.{name}: {error}")
 

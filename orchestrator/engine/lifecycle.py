@@ -150,7 +150,10 @@ class ResourceLifecycle:
 
     async def _delete_cloud_object(self, record: ResourceRecord, action: str, snapshot: bool = False) -> None:
         plugin = self.view.plugin(record)
-        await self.op.set_state(record, action, "IN_PROGRESS")
+        # Resuming an interrupted delete asks again (deleting is idempotent) but
+        # records no second start.
+        if record.state != f"{action}_IN_PROGRESS":
+            await self.op.set_state(record, action, "IN_PROGRESS")
         if snapshot:
             data = await self.op.call(plugin, "snapshot")
             plugin.set_data("deletion_snapshot", data)
@@ -169,6 +172,8 @@ class ResourceLifecycle:
         await self.op.set_state(record, "CHECK", "IN_PROGRESS")
         try:
             await self.op.call(plugin, "check")
+            if hasattr(plugin, "check_check_complete"):  # nested stacks check their children, as in Heat
+                await self.op.wait_until_complete(plugin, "check_check_complete")
         except NotSupported:
             self.unsupported.add(name)
             await self.op.set_state(record, "CHECK", "COMPLETE", f"CHECK not supported for {record.type}")
@@ -205,7 +210,7 @@ class ResourceLifecycle:
                 values = await self.op.in_thread(stack.properties, definition.name, self.view)
         except TemplateError as exc:
             raise StackValidationFailed(exc.message) from None
-        cls = self.view.plugins.get(definition.resolved_type)
+        cls = self.view.plugins.for_definition(definition)  # (nested stacks: template resources)
         if cls is None:
             raise StackValidationFailed(f"The Resource Type ({definition.resolved_type}) could not be found.")
         checked, problems = validate_properties(cls.properties_schema, values,

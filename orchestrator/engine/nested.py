@@ -1,56 +1,535 @@
 """Nested stacks, for plugins that are made of other stacks (``runtime.service("nested_stacks")``).
 
-STUB: the API below is fixed; the implementation is to be written.
-
 A nested stack is a stack row owned by a resource of its parent
-(``owner_id``, ``parent_resource``), with its own resources and events.  Its
-operations run on the same event loop as the parent's operation and under
-the root stack's lock; they inherit the parent's deadline.
+(``owner_id``, ``parent_resource``, ``nested_depth``, ``root_id``), with its
+own resources and events.  Its operations are tasks on the event loop of the
+parent's operation, under the root stack's lock (children take no lock of
+their own) and the parent's deadline; the root operation's watcher serves
+their hooks, so a thousand children add no polling of the database.
+
+Plugins are synchronous and usually run on worker threads, so every method
+here returns at once: work is scheduled on the loop and ``state`` tells how
+it went.  What every operation of one root stack's tree shares in this
+process (running tasks, finished states, views to read outputs from, the
+resource count) lives in a ``_Tree``, so that reading a child that just
+finished needs no database round trip.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import asyncio
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import Any, Awaitable, Callable, Mapping
+
+from sqlalchemy import and_, func, insert, not_, or_, select, update
+
+from orchestrator.db.models import Event as EventRow
+from orchestrator.db.models import Resource as ResourceRow
+from orchestrator.db.models import Stack as StackRow
+from orchestrator.db.models import utcnow
+from orchestrator.db.templates import store_template
+from orchestrator.template.compiler import StackDefinition, StackIdentity, compile_stack
+from orchestrator.template.environment import Environment
+from orchestrator.template.errors import TemplateError
+from orchestrator.template.template import Template
+from orchestrator.template.validation import Validator
+
+from .actions import ACTIONS
+from .attributes import referenced_attributes
+from .events import event_row, stack_completed, stack_started
+from .operation import Operation
+from .runtime import PluginRuntime
+from .siblings import StackResources
+from .stack_view import StackView, load_stack_row, load_stack_view
+from .writer import UpdateRow, event_rows
+
+#: actions a child can simply run again after an engine restart (the rest are failed, as recovery does)
+_RESUMABLE = frozenset(("CREATE", "DELETE", "SUSPEND", "RESUME", "CHECK"))
+#: the resource rows that count against the resource limit: current and not deleted
+_LIVE = (ResourceRow.replaced_by.is_(None),
+         not_(and_(ResourceRow.action == "DELETE", ResourceRow.status == "COMPLETE")))
+
+
+def _limit_error(message: str) -> Exception:
+    from .service import RequestLimitExceeded  # service imports this module
+
+    return RequestLimitExceeded(message)
+
+
+def check_provider_templates(context: Any, template: Template, environment: Environment,
+                             files: Mapping[str, str], definition: StackDefinition,
+                             identity: StackIdentity) -> None:
+    """Check a request's template resources against their templates, as Heat does before it accepts it.
+
+    Properties must be the template's parameters ("Unknown Property x",
+    "Property x not assigned"), the templates must compile and the nesting
+    must stay within the depth limit.  Only requests pay for this: children
+    of nested stacks are checked when they are created.
+    """
+    if not any(resource.template is not None for resource in definition.resources.values()):
+        return
+    validator = Validator(catalog=context.plugins, custom_constraints=context.custom_constraints,
+                          max_nested_depth=context.settings.max_nested_depth)
+    report = validator.validate(template, files=files, environment=environment.to_data(), identity=identity)
+    if report.all_problems():
+        raise TemplateError(report.all_problems())
+
+
+@dataclass
+class _Tree:
+    """What the operations of one root stack's tree share in this process."""
+
+    tasks: dict[str, Any] = field(default_factory=dict)
+    actions: dict[str, str] = field(default_factory=dict)
+    results: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    views: dict[str, StackView] = field(default_factory=dict)
+    templates: dict[tuple[str, str], Template] = field(default_factory=dict)
+    resource_count: int | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class NestedStacks:
-    """Create, update, delete and read the nested stacks of one operation's stack."""
+    """Create, update, delete and read the nested stacks of one operation's stack.
 
-    def __init__(self, engine: Any, operation: Any):
+    Without an operation (``NestedStacks(engine, None)``) it can only read:
+    what the API needs to show a template resource's attributes.
+    """
+
+    def __init__(self, engine: Any, operation: Any, tree: _Tree | None = None):
         self._engine = engine
         self._operation = operation
+        self._tree = tree if tree is not None else _Tree()
 
-    def create(self, resource_name: str, template: Mapping[str, Any], *, files: Mapping[str, str] | None = None,
-               parameters: Mapping[str, Any] | None = None, environment: Mapping[str, Any] | None = None,
-               adopt_data: Mapping[str, Any] | None = None) -> str:
-        """Store a nested stack for ``resource_name`` and start creating it; returns its id at once."""
-        raise NotImplementedError
+    @property
+    def _context(self) -> Any:
+        return self._engine.context
 
-    def update(self, stack_id: str, template: Mapping[str, Any], *, files: Mapping[str, str] | None = None,
-               parameters: Mapping[str, Any] | None = None, environment: Mapping[str, Any] | None = None) -> None:
-        """Start updating a nested stack to a new template or parameters."""
-        raise NotImplementedError
+    # -- starting actions ----------------------------------------------------------------
+
+    def create(self, resource_name: str, template: Mapping[str, Any] | Template, *,
+               files: Mapping[str, str] | None = None, parameters: Mapping[str, Any] | None = None,
+               environment: Mapping[str, Any] | None = None, adopt_data: Mapping[str, Any] | None = None,
+               timeout_mins: int | None = None) -> str:
+        """Store a nested stack for ``resource_name`` and start creating it; returns its id at once.
+
+        Raises (``TemplateError``, ``RequestLimitExceeded``) when the child
+        cannot be made, so the parent resource fails with that reason.
+        """
+        if adopt_data:
+            raise NotImplementedError("Adopting nested stacks is not supported")
+        parent = self._operation.view
+        record = parent.records.get(resource_name)
+        existing = self._unfinished_child(record)
+        if existing is not None:
+            return existing  # an engine restart interrupted this very create: carry it on
+        depth = (parent.row.nested_depth or 0) + 1
+        limit = self._context.settings.max_nested_depth
+        if depth > limit:
+            raise _limit_error(f"Recursion depth exceeds {limit}.")
+        child_id = str(uuid.uuid4())
+        name = parent.physical_name(record) if record is not None else f"{parent.name}-{resource_name}"
+        files = dict(parent.files if files is None else files)
+        facade = self.facade(resource_name)
+        parsed, env, definition = self._prepare(resource_name, template, files, parameters, environment,
+                                                StackIdentity(name, child_id, parent.project_id), facade)
+        self._reserve(len(definition.resources))
+        row = {"id": child_id, "name": name, "project_id": parent.project_id, "username": parent.row.username,
+               "action": "CREATE", "status": "IN_PROGRESS", "status_reason": stack_started("CREATE"),
+               "parameters": dict(env.parameters), "tags": [], "disable_rollback": True,
+               "timeout_mins": timeout_mins if timeout_mins is not None else parent.row.timeout_mins,
+               "owner_id": parent.id, "root_id": parent.row.root_id or parent.id, "parent_resource": resource_name,
+               "nested_depth": depth, "created_at": utcnow()}
+        resources = [{"stack_id": child_id, "name": d.name, "type": d.resolved_type, "action": "INIT",
+                      "status": "COMPLETE", "status_reason": "", "definition": d.snippet(), "properties": {},
+                      "attributes": {}, "metadata_": {}, "data": {}, "requires": sorted(d.requires),
+                      "created_at": utcnow()} for d in definition.resources.values()]
+
+        def store(connection, template_id: int) -> None:
+            connection.execute(insert(StackRow).values(template_id=template_id, **row))
+            if resources:
+                connection.execute(insert(ResourceRow), resources)
+            if record is not None:  # so that a restarted engine finds the child of a create it interrupted
+                connection.execute(update(ResourceRow).where(ResourceRow.id == record.id)
+                                   .values(nested_stack_id=child_id))
+
+        self._store_and_run(child_id, name, "CREATE", store, parsed, env, files, definition, facade, timeout_mins)
+        if record is not None:
+            record.nested_stack_id = child_id
+        return child_id
+
+    def update(self, stack_id: str, template: Mapping[str, Any] | Template, *,
+               files: Mapping[str, str] | None = None, parameters: Mapping[str, Any] | None = None,
+               environment: Mapping[str, Any] | None = None, timeout_mins: int | None = None) -> None:
+        """Start updating a nested stack to a new template or parameters (its resources converge as in any update)."""
+        row, current = self._row_and_size(stack_id)
+        if row is None:
+            raise LookupError(f"The Stack ({stack_id}) could not be found.")
+        files = dict(self._operation.view.files if files is None else files)
+        facade = self.facade(row.parent_resource)
+        parsed, env, definition = self._prepare(row.parent_resource, template, files, parameters, environment,
+                                                StackIdentity(row.name, stack_id, row.project_id), facade)
+        self._reserve(len(definition.resources) - current)
+        values = {"action": "UPDATE", "status": "IN_PROGRESS", "status_reason": stack_started("UPDATE"),
+                  "prev_template_id": row.template_id, "prev_parameters": row.parameters,
+                  "parameters": dict(env.parameters), "updated_at": utcnow(), "cancel_requested": None,
+                  "timeout_mins": timeout_mins if timeout_mins is not None else row.timeout_mins}
+
+        def store(connection, template_id: int) -> None:
+            connection.execute(update(StackRow).where(StackRow.id == stack_id)
+                               .values(template_id=template_id, **values))
+
+        self._store_and_run(stack_id, row.name, "UPDATE", store, parsed, env, files, definition, facade,
+                            timeout_mins)
 
     def delete(self, stack_id: str) -> None:
         """Start deleting a nested stack (nothing to do if it is already gone)."""
-        raise NotImplementedError
+        self.action(stack_id, "DELETE")
 
     def action(self, stack_id: str, action: str) -> None:
-        """Start another action (``SUSPEND``, ``RESUME``, ``CHECK``) on a nested stack."""
-        raise NotImplementedError
+        """Start another action (``SUSPEND``, ``RESUME``, ``CHECK``; ``DELETE``) on a nested stack."""
+        if action not in ("DELETE", "SUSPEND", "RESUME", "CHECK"):
+            raise ValueError(f"unknown nested stack action {action}")
+
+        self._launch(stack_id, action, lambda: self._operate(stack_id, action, start=True))
+
+    # -- reading -----------------------------------------------------------------------
 
     def state(self, stack_id: str) -> tuple[str, str, str]:
         """``(action, status, reason)`` of a nested stack; resumes its operation if it was interrupted."""
-        raise NotImplementedError
+        tree = self._tree
+        task = tree.tasks.get(stack_id)
+        if task is not None:
+            if not task.done():
+                return tree.actions[stack_id], "IN_PROGRESS", ""
+            error = _error_of(task)
+            if error is not None:
+                return tree.actions[stack_id], "FAILED", f"{type(error).__name__}: {error}"
+            if stack_id in tree.results:
+                return tree.results[stack_id]
+        row = self._row(stack_id)
+        if row is None:
+            raise LookupError(f"The Stack ({stack_id}) could not be found.")
+        if row.status == "IN_PROGRESS" and task is None and self._operation is not None:
+            self._resume(row)
+            return row.action, "IN_PROGRESS", row.status_reason
+        return row.action, row.status, row.status_reason
+
+    def waiter(self, stack_id: str) -> Any:
+        """The running task of a child, for a plugin's ``check_*_complete`` to hand to the engine.
+
+        The engine then wakes the parent resource when the child's operation
+        ends instead of polling it (``Operation.wait_until_complete``).
+        """
+        task = self._tree.tasks.get(stack_id)
+        return task if task is not None and not task.done() else None
 
     def outputs(self, stack_id: str) -> dict[str, Any]:
         """Every output of a nested stack (``None`` for one that failed)."""
-        raise NotImplementedError
+        view = self._view(stack_id, compiled=True)
+        definition = view.definition()
+        return {name: definition.output(name, view)[0] for name in definition.outputs}
 
     def resources(self, stack_id: str) -> dict[str, Any]:
         """The nested stack's resources by name: ``{name: {"physical_id", "reference", "action", "status", …}}``."""
-        raise NotImplementedError
+        view = self._view(stack_id)
+        return {name: {"id": record.id, "type": record.type, "physical_id": record.physical_id,
+                       "reference": view.reference(name), "action": record.action, "status": record.status,
+                       "status_reason": record.status_reason, "data": dict(record.data),
+                       "nested_stack_id": record.nested_stack_id}
+                for name, record in view.records.items()}
 
     def attribute(self, stack_id: str, resource_name: str, attribute: str, path: tuple = ()) -> Any:
         """An attribute of one resource of a nested stack."""
-        raise NotImplementedError
+        return self._view(stack_id).attribute(resource_name, attribute, tuple(path))
+
+    def attributes(self, stack_id: str, names: list[str], attribute: str, path: tuple = ()) -> dict[str, Any]:
+        """One attribute of several resources of a nested stack, read from one view (groups read members)."""
+        view = self._view(stack_id)
+        return {name: view.attribute(name, attribute, tuple(path)) for name in names}
+
+    # -- what plugins need to know about their own resource --------------------------------
+
+    def provider_template(self, resource_name: str) -> Template:
+        """The parsed provider template of template resource ``resource_name`` (parsed once per tree)."""
+        view = self._operation.view
+        key = view.definition().resources[resource_name].template
+        text = view.files.get(key) if key is not None else None
+        if not isinstance(text, str):
+            raise LookupError(f'Could not fetch remote template "{key}": it is not in the files map')
+        cached = self._tree.templates.get((key, text))
+        if cached is None:
+            cached = self._tree.templates[(key, text)] = Template.load(text, key)
+        return cached
+
+    def parameter_defaults(self) -> dict[str, Any]:
+        """The environment's ``parameter_defaults``, which children inherit."""
+        return dict(self._operation.view.environment.parameter_defaults)
+
+    def facade(self, resource_name: str) -> dict[str, Any]:
+        """The resolved ``metadata``, ``deletion_policy`` and ``update_policy`` of resource ``resource_name``.
+
+        Provider templates read them with ``resource_facade``; groups read
+        their update policy from here.
+        """
+        view = self._operation.view
+        try:
+            stack = view.definition()
+            resource = stack.resources.get(resource_name)
+            if resource is None:
+                return {}
+            return {"metadata": stack.resolve(resource.metadata, view) or {},
+                    "deletion_policy": stack.resolve(resource.deletion_policy, view) or "Delete",
+                    "update_policy": stack.resolve(resource.update_policy, view) or {}}
+        except TemplateError:
+            return {}
+
+    # -- preparing ----------------------------------------------------------------------
+
+    def _prepare(self, resource_name: str, template: Mapping[str, Any] | Template, files: dict,
+                 parameters: Mapping[str, Any] | None, environment: Mapping[str, Any] | None,
+                 identity: StackIdentity, facade: Mapping[str, Any]) -> tuple[Template, Environment, StackDefinition]:
+        """Parse and compile a child: the parent's environment narrowed to the parent resource."""
+        parsed = template if isinstance(template, Template) else Template.from_data(dict(template), "template")
+        parent = self._operation.view
+        registry = parent.environment.resource_registry
+        resource = parent.definition().resources.get(resource_name)
+        provider = registry.resolve(resource.type, resource_name) if resource is not None and resource.template \
+            else None
+        env = Environment(parameters=dict(parameters or {}),
+                          parameter_defaults=dict(parent.environment.parameter_defaults),
+                          resource_registry=registry.for_child(resource_name, provider),
+                          event_sinks=list(parent.environment.event_sinks),
+                          encrypted_param_names=list(parent.environment.encrypted_param_names))
+        if environment:
+            extra = Environment.from_data(dict(environment))
+            env = replace(env, parameters={**extra.parameters, **env.parameters},
+                          parameter_defaults={**env.parameter_defaults, **extra.parameter_defaults},
+                          resource_registry=env.resource_registry.merged(extra.resource_registry))
+        definition = compile_stack(parsed, env, files=files, identity=identity, catalog=self._context.plugins,
+                                   custom_constraints=self._context.custom_constraints,
+                                   facade=facade)
+        return parsed, env, definition
+
+    def _unfinished_child(self, record: Any) -> str | None:
+        """The child a create interrupted by an engine restart had already stored, if any."""
+        if record is None or record.nested_stack_id is None:
+            return None
+        row = self._row(record.nested_stack_id)
+        if row is None or row.action != "CREATE" or row.deleted_at is not None:
+            return None
+        return row.id
+
+    def _reserve(self, added: int) -> None:
+        """Count ``added`` resources against the root tree's limit (Heat's ``max_resources_per_stack``)."""
+        limit = self._context.settings.max_resources_per_stack
+        if limit < 0:
+            return
+        tree = self._tree
+        with tree.lock:
+            if tree.resource_count is None:
+                tree.resource_count = self._count_tree_resources()
+            if added > 0 and tree.resource_count + added > limit:
+                raise _limit_error("Maximum resources per stack exceeded.")
+            tree.resource_count += added
+
+    def _count_tree_resources(self) -> int:
+        row = self._operation.view.row
+        root = row.root_id or row.id
+        with self._context.database.reading() as connection:
+            return connection.execute(
+                select(func.count(ResourceRow.id)).join(StackRow, StackRow.id == ResourceRow.stack_id)
+                .where(or_(StackRow.root_id == root, StackRow.id == root), StackRow.deleted_at.is_(None),
+                       *_LIVE)).scalar_one()
+
+    def _deadline(self, timeout_mins: int | None) -> float:
+        deadline = self._operation.deadline
+        if timeout_mins:
+            deadline = min(deadline, time.monotonic() + 60 * timeout_mins)
+        return deadline
+
+    # -- running child operations ---------------------------------------------------------
+
+    def _store_and_run(self, stack_id: str, name: str, action: str, store: Callable, parsed: Template,
+                       env: Environment, files: dict, definition: StackDefinition, facade: Mapping[str, Any],
+                       timeout_mins: int | None) -> None:
+        """Store the child's template, rows (``store``) and first event, then run ``action`` on it.
+
+        Off the loop the write is durable before this returns, so the parent
+        resource's next write (its physical id) never precedes it.
+        """
+        event = event_row(stack_id, name, action, "IN_PROGRESS", stack_started(action),
+                          physical_id=stack_id, resource_type="OS::Heat::Stack")
+
+        def write(connection) -> int:
+            template_id = store_template(connection, parsed.data, replace(env, parameters={}).to_data(), files)
+            store(connection, template_id)
+            connection.execute(insert(EventRow).values(**event))
+            return template_id
+
+        stored = self._context.writer.submit(write)
+        if not self._operation.in_loop_thread():
+            stored.result()
+        deadline = self._deadline(timeout_mins)
+
+        async def work() -> None:
+            self._engine.templates.put(await asyncio.wrap_future(stored), parsed, env, files)
+            await self._operate(stack_id, action, definition, facade, deadline)
+
+        self._launch(stack_id, action, work)
+
+    def _launch(self, stack_id: str, action: str, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work`` on the operation's loop, after whatever was still running on that child."""
+        tree = self._tree
+        previous = tree.tasks.get(stack_id)
+
+        async def run() -> None:
+            if previous is not None and not previous.done():
+                waiting = previous if isinstance(previous, asyncio.Future) else asyncio.wrap_future(previous)
+                await asyncio.wait([waiting])
+            await work()
+
+        tree.results.pop(stack_id, None)
+        tree.actions[stack_id] = action
+        if self._operation.in_loop_thread():
+            tree.tasks[stack_id] = asyncio.ensure_future(run())
+        else:
+            tree.tasks[stack_id] = asyncio.run_coroutine_threadsafe(run(), self._operation.loop)
+
+    def _resume(self, row: Any) -> None:
+        """Carry on an operation that an engine restart interrupted (or fail it, as recovery does)."""
+        if row.action in _RESUMABLE:
+            self._launch(row.id, row.action, lambda: self._operate(row.id, row.action))
+            return
+
+        async def fail() -> None:
+            await self._set_stack_state(row, row.action, "FAILED", f"Engine went down during stack {row.action}")
+            self._tree.results[row.id] = (row.action, "FAILED", f"Engine went down during stack {row.action}")
+
+        self._launch(row.id, row.action, fail)
+
+    async def _operate(self, stack_id: str, action: str, prepared: StackDefinition | None = None,
+                       facade: Mapping[str, Any] | None = None, deadline: float | None = None,
+                       start: bool = False) -> None:
+        """Run one stack action on a child, inside the parent's operation; record how it ended.
+
+        With ``start`` the child's state is first moved to ``<action>_IN_PROGRESS``
+        (create and update store it with their new template).
+        """
+        engine, context, tree = self._engine, self._context, self._tree
+        child: Operation | None = None
+
+        def runtime(view: StackView, record: Any) -> PluginRuntime:
+            return PluginRuntime(view, record, child, context)
+
+        def load() -> StackView | None:
+            with context.database.reading() as connection:
+                try:
+                    return load_stack_view(connection, stack_id, context.plugins, engine.templates, runtime)
+                except LookupError:
+                    return None
+
+        view = await self._in_thread(load)
+        gone = view is None or view.row.deleted_at is not None or (view.row.action, view.row.status) == (
+            "DELETE", "COMPLETE")
+        if gone and action == "DELETE":
+            tree.results[stack_id] = ("DELETE", "COMPLETE", "")
+            return
+        if view is None:
+            raise LookupError(f"The Stack ({stack_id}) could not be found.")
+        if start:
+            await self._set_stack_state(view.row, action, "IN_PROGRESS", stack_started(action))
+        child = Operation(context, view, action)
+        self._operation.bind_child(child)
+        if deadline is not None:
+            child.deadline = deadline
+        services = engine.services_for(child)
+        services["nested_stacks"] = NestedStacks(engine, child, tree)
+        child.services.update(services)
+        facade = facade if facade is not None else self._facade_of(view)
+
+        def reload() -> StackView:
+            fresh = load()
+            fresh.definition(catalog=context.plugins, custom_constraints=context.custom_constraints, facade=facade)
+            return fresh
+
+        child.reload = reload
+        if action != "DELETE":
+            if prepared is not None and prepared.template is view.template:
+                view.use_definition(prepared)
+            child.referenced_attributes = referenced_attributes(view.definition(
+                catalog=context.plugins, custom_constraints=context.custom_constraints, facade=facade))
+        try:
+            ok = await ACTIONS[action](child)
+        except Exception as exc:  # never leave the child in progress, whatever went wrong
+            await self._set_stack_state(view.row, child.action, "FAILED", f"{type(exc).__name__}: {exc}")
+            raise
+        if ok and child.action == action:
+            tree.results[stack_id] = (action, "COMPLETE", stack_completed(action))
+        else:  # the reason is the one the action stored
+            row = await self._in_thread(self._row, stack_id)
+            tree.results[stack_id] = (row.action, row.status, row.status_reason)
+        if tree.results[stack_id][:2] == ("DELETE", "COMPLETE"):
+            tree.views.pop(stack_id, None)
+            with tree.lock:
+                if tree.resource_count is not None:
+                    tree.resource_count -= len(child.view.records)
+        else:
+            tree.views[stack_id] = child.view
+
+    async def _set_stack_state(self, row: Any, action: str, status: str, reason: str) -> None:
+        await self._context.writer.write_async(
+            UpdateRow(StackRow, row.id, {"action": action, "status": status, "status_reason": reason,
+                                         "updated_at": utcnow()}),
+            event_rows(event_row(row.id, row.name, action, status, reason, physical_id=row.id,
+                                 resource_type="OS::Heat::Stack")))
+
+    async def _in_thread(self, function: Callable, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._context.executor, function, *args)
+
+    # -- reading rows and views -------------------------------------------------------------
+
+    def _row(self, stack_id: str) -> Any:
+        with self._context.database.reading() as connection:
+            return load_stack_row(connection, stack_id)
+
+    def _row_and_size(self, stack_id: str) -> tuple[Any, int]:
+        with self._context.database.reading() as connection:
+            row = load_stack_row(connection, stack_id)
+            size = connection.execute(select(func.count(ResourceRow.id))
+                                      .where(ResourceRow.stack_id == stack_id, *_LIVE)).scalar_one()
+        return row, size
+
+    def _view(self, stack_id: str, compiled: bool = False) -> StackView:
+        """The child as its last operation in this process left it, else as stored."""
+        view = self._tree.views.get(stack_id)
+        if view is None:
+            context = self._context
+
+            def runtime(v: StackView, record: Any) -> PluginRuntime:
+                # Reading only: members that are nested stacks themselves read through this service.
+                return PluginRuntime(v, record, None, context,
+                                     services={"nested_stacks": self, "stack": StackResources(context.database, v.id)})
+
+            with context.database.reading() as connection:
+                view = load_stack_view(connection, stack_id, context.plugins, self._engine.templates, runtime)
+        if compiled:
+            view.definition(catalog=self._context.plugins, custom_constraints=self._context.custom_constraints,
+                            facade=self._facade_of(view))
+        return view
+
+    def _facade_of(self, view: StackView) -> dict[str, Any]:
+        """The facade of a child whose parent resource belongs to this operation's stack."""
+        if self._operation is None or view.row.owner_id != self._operation.view.id \
+                or view.row.parent_resource is None:
+            return {}
+        return self.facade(view.row.parent_resource)
+
+
+def _error_of(task: Any) -> BaseException | None:
+    """The exception a finished task or future ended with, if any."""
+    if task.cancelled():
+        return asyncio.CancelledError("the nested stack operation was cancelled")
+    return task.exception()

@@ -10,6 +10,7 @@ group-commit writer and is durable before the next step.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import threading
 import time
@@ -82,6 +83,12 @@ class Operation:
             except asyncio.CancelledError:
                 pass
 
+    # nested stacks (nested.py): a child's operation runs inside this one, without a watcher of its own
+    def bind_child(self, child: "Operation") -> None:
+        """Run ``child`` (a nested stack's operation) on this loop, by this deadline; this watcher serves its hooks."""
+        child.loop, child.loop_thread, child.deadline = self.loop, self.loop_thread, self.deadline
+        child._waiting_hooks = self._waiting_hooks
+
     def in_loop_thread(self) -> bool:
         """Whether the caller runs on the operation's event loop (so must not block on a write)."""
         return threading.get_ident() == self.loop_thread
@@ -118,6 +125,11 @@ class Operation:
             answer = await self.call(plugin, check)
             if answer is True:
                 return
+            if isinstance(answer, (asyncio.Future, concurrent.futures.Future)):
+                # nested stacks (nested.py): the check hands back its child's task; wake when it ends
+                waiter = answer if isinstance(answer, asyncio.Future) else asyncio.wrap_future(answer)
+                await asyncio.wait([waiter], timeout=max(self.deadline - time.monotonic(), 0.0) + 0.001)
+                continue
             if answer is False or answer is None:
                 wait, delay = delay, min(delay * self.settings.poll_factor, self.settings.poll_max)
             else:
@@ -165,7 +177,7 @@ class Operation:
 
     def load_leftovers(self) -> dict:
         """Replaced rows of this stack that still exist (see ``update.StackUpdate``)."""
-        with self.context.database.engine.connect() as connection:
+        with self.context.database.reading() as connection:
             return load_leftovers(connection, self.view.id)
 
     def reload_previous_template(self) -> None:
@@ -219,7 +231,7 @@ class Operation:
                         waiter.set_result(None)
 
     def _read_controls(self, waiting: list[int]) -> tuple[str | None, set[int]]:
-        with self.context.database.engine.connect() as connection:
+        with self.context.database.reading() as connection:
             cancel = connection.execute(
                 select(StackRow.cancel_requested).where(StackRow.id == self.view.id)).scalar()
             hooked: set[int] = set()

@@ -32,13 +32,16 @@ from . import locks
 from .actions import ACTIONS
 from .attributes import referenced_attributes
 from .context import EngineContext
-from .events import event_row, stack_started
-from .nested import NestedStacks
+from .events import event_row, purge_old_events, stack_started
+from .exports import abandon, adoption_data, export_stack
+from .nested import NestedStacks, check_provider_templates
 from .operation import Operation
+from .preview import ResourcePreview, UpdatePreview, preview_create, preview_update
 from .runtime import PluginRuntime
 from .siblings import StackResources
 from .signals import signal_resource
-from .stack_view import StackView, TemplateCache, load_stack_row, load_stack_view
+from .snapshots import new_snapshot, prepare_restore
+from .stack_view import StackView, TemplateCache, load_records, load_stack_row, load_stack_view
 
 
 class StackNotFound(LookupError):
@@ -104,10 +107,13 @@ class Job:
     stack_id: str
     action: str
     holder: str
+    #: what the action works on besides the stack (a snapshot's id)
+    argument: str | None = None
 
     def to_message(self) -> dict:
         """What goes on the queue."""
-        return {"stack_id": self.stack_id, "action": self.action, "holder": self.holder}
+        return {"stack_id": self.stack_id, "action": self.action, "holder": self.holder,
+                "argument": self.argument}
 
 
 class Engine:
@@ -132,24 +138,27 @@ class Engine:
                                    identity=StackIdentity(request.name, stack_id, request.project_id),
                                    catalog=self.context.plugins,
                                    custom_constraints=self.context.custom_constraints)
+        # nested stacks: template resources' properties must fit their templates (Heat checks on request)
+        check_provider_templates(self.context, template, environment, request.files, definition,
+                                 StackIdentity(request.name, stack_id, request.project_id))
         limit = self.context.settings.max_resources_per_stack
         if limit >= 0 and len(definition.resources) > limit:
             raise RequestLimitExceeded(f"You have reached the maximum resources per stack, {limit}. "
                                        "Please delete some resources.")
         return template, environment, definition
 
-    def create_stack(self, request: StackRequest) -> Job:
-        """Check and store a new stack; the returned job creates its resources."""
+    def create_stack(self, request: StackRequest, *, action: str = "CREATE") -> Job:
+        """Check and store a new stack; the returned job creates (or adopts) its resources."""
         stack_id = str(uuid.uuid4())
         template, environment, definition = self.prepare(request, stack_id)
-        job = Job(stack_id, "CREATE", str(uuid.uuid4()))
+        job = Job(stack_id, action, str(uuid.uuid4()))
         with self.context.database.engine.begin() as connection:
             self._refuse_duplicate_name(connection, request)
             template_id = store_template(connection, template.data,
                                          replace(environment, parameters={}).to_data(), dict(request.files))
             connection.execute(insert(StackRow).values(
                 id=stack_id, name=request.name, project_id=request.project_id, username=request.username,
-                action="CREATE", status="IN_PROGRESS", status_reason=stack_started("CREATE"),
+                action=action, status="IN_PROGRESS", status_reason=stack_started(action),
                 template_id=template_id, parameters=dict(environment.parameters), tags=list(request.tags or []),
                 timeout_mins=request.timeout_mins,
                 disable_rollback=True if request.disable_rollback is None else request.disable_rollback,
@@ -160,8 +169,8 @@ class Engine:
                      "created_at": utcnow()} for d in definition.resources.values()]
             if rows:
                 connection.execute(insert(ResourceRow), rows)
-            locks.acquire(connection, stack_id, request.name, job.holder, "CREATE", self._lease)
-            self._record_start(connection, stack_id, request.name, "CREATE")
+            locks.acquire(connection, stack_id, request.name, job.holder, action, self._lease)
+            self._record_start(connection, stack_id, request.name, action)
         self.templates.put(template_id, template, environment, dict(request.files))
         self._remember(stack_id, definition)
         return job
@@ -225,7 +234,7 @@ class Engine:
                 cancel_requested="rollback" if rollback else "no_rollback"))
 
     def _plan_update(self, stack_id: str, request: StackRequest, existing: bool, clear: tuple[str, ...]):
-        with self.context.database.engine.connect() as connection:
+        with self.context.database.reading() as connection:
             row = load_stack_row(connection, stack_id)
             if row is None or row.deleted_at is not None:
                 raise StackNotFound(f"The Stack ({stack_id}) could not be found.")
@@ -249,6 +258,8 @@ class Engine:
         definition = compile_stack(template, environment, files=request.files,
                                    identity=StackIdentity(row.name, stack_id, row.project_id),
                                    catalog=self.context.plugins, custom_constraints=self.context.custom_constraints)
+        check_provider_templates(self.context, template, environment, request.files, definition,  # nested stacks
+                                 StackIdentity(row.name, stack_id, row.project_id))
         return template, environment, request.files, definition, row
 
     def _begin(self, stack_id: str, action: str, allowed_from: tuple[str, ...] | None = None) -> Job:
@@ -291,9 +302,10 @@ class Engine:
         context = self.context
 
         def runtime(view, record):
-            return PluginRuntime(view, record, None, context)
+            return PluginRuntime(view, record, None, context,
+                                 services={"stack": StackResources(context.database, view.id)})
 
-        with context.database.engine.connect() as connection:
+        with context.database.reading() as connection:
             try:
                 return load_stack_view(connection, stack_id, context.plugins, self.templates, runtime)
             except LookupError:
@@ -301,7 +313,78 @@ class Engine:
 
     def signal(self, stack_id: str, resource_name: str, details: Any) -> None:
         """Deliver a signal to a resource: clear a hook, or let its plugin handle it."""
-        signal_resource(self.context, self.view(stack_id), resource_name, details)
+        signal_resource(self.context, self.view(stack_id), resource_name, details,
+                        services={"stack": StackResources(self.context.database, stack_id)})
+
+    # -- previews, export, abandon, adopt, snapshots -----------------------------------------
+
+    def preview_create(self, request: StackRequest) -> list[ResourcePreview]:
+        """What creating ``request`` would make; nothing is stored."""
+        return preview_create(self.prepare(request, "None")[2])
+
+    def preview_update(self, stack_id: str, request: StackRequest, *, existing: bool = False,
+                       clear_parameters: tuple[str, ...] = ()) -> UpdatePreview:
+        """What updating the stack with ``request`` would do to each resource; nothing is stored."""
+        definition = self._plan_update(stack_id, request, existing, clear_parameters)[3]
+        return preview_update(self.view(stack_id), definition)
+
+    def export_stack(self, stack_id: str) -> dict[str, Any]:
+        """The stack's abandon data, without abandoning it."""
+        with self.context.database.reading() as connection:
+            try:
+                return export_stack(connection, stack_id)
+            except LookupError:
+                raise StackNotFound(f"The Stack ({stack_id}) could not be found.") from None
+
+    def abandon_stack(self, stack_id: str) -> dict[str, Any]:
+        """Forget the stack (its cloud objects stay) and return its data for a later adopt."""
+        holder = str(uuid.uuid4())
+        with self.context.database.engine.begin() as connection:
+            row = load_stack_row(connection, stack_id)
+            if row is None or row.deleted_at is not None:
+                raise StackNotFound(f"The Stack ({stack_id}) could not be found.")
+            locks.acquire(connection, stack_id, row.name, holder, "DELETE", self._lease)
+            data = export_stack(connection, stack_id)
+            abandon(connection, stack_id)
+            locks.release(connection, stack_id, holder)
+        return data
+
+    def adopt_stack(self, request: StackRequest, adopt_data: Mapping[str, Any]) -> Job:
+        """Create a stack whose resources take over the cloud objects described by ``adopt_data``."""
+        job = self.create_stack(request, action="ADOPT")
+        with self.context.database.engine.begin() as connection:
+            for name, record in load_records(connection, job.stack_id).items():
+                data = adoption_data(dict(adopt_data), name)
+                if data is not None:
+                    connection.execute(update(ResourceRow).where(ResourceRow.id == record.id)
+                                       .values(data={"_adopt": data}))
+        return job
+
+    def snapshot_stack(self, stack_id: str, name: str | None = None) -> tuple[str, Job]:
+        """Start a snapshot; returns the snapshot's id and the job that takes it."""
+        with self.context.database.engine.begin() as connection:
+            row = load_stack_row(connection, stack_id)
+            if row is None or row.deleted_at is not None:
+                raise StackNotFound(f"The Stack ({stack_id}) could not be found.")
+            if row.status == "IN_PROGRESS":
+                raise NotSupported(f"Stack {row.name} is {row.action}_{row.status}; a snapshot needs a stack at rest.")
+            snapshot_id = new_snapshot(connection, stack_id, name)
+        job = self._begin(stack_id, "SNAPSHOT")
+        return snapshot_id, replace(job, argument=snapshot_id)
+
+    def restore_snapshot(self, stack_id: str, snapshot_id: str) -> Job:
+        """Start restoring the stack to a snapshot."""
+        job = self._begin(stack_id, "RESTORE")
+        try:
+            with self.context.database.engine.begin() as connection:
+                prepare_restore(connection, stack_id, snapshot_id)
+        except Exception:
+            with self.context.database.engine.begin() as connection:
+                locks.release(connection, stack_id, job.holder)
+                connection.execute(update(StackRow).where(StackRow.id == stack_id).values(
+                    status="FAILED", status_reason=f"Restore of snapshot {snapshot_id} could not start"))
+            raise
+        return replace(job, argument=snapshot_id)
 
     # -- running jobs ---------------------------------------------------------------------
 
@@ -310,9 +393,15 @@ class Engine:
         return asyncio.run(self.execute(job))
 
     async def execute(self, job: Job) -> bool:
-        """Carry out a job on the running event loop."""
+        """Carry out a job on the running event loop; ``False`` at once if its lock was taken over.
+
+        A job that waited so long that its lease expired may have been taken
+        over by a recovering engine: then it must not run a second time.
+        """
         context = self.context
-        with context.database.engine.connect() as connection:
+        if not await asyncio.get_running_loop().run_in_executor(context.executor, self._still_holds, job):
+            return False
+        with context.database.reading() as connection:
             operation: Operation | None = None
 
             def runtime(view, record):
@@ -323,6 +412,7 @@ class Engine:
         if prepared is not None and prepared.template is view.template:
             view.use_definition(prepared)
         operation = Operation(context, view, job.action)
+        operation.argument = job.argument
         operation.services.update(self.services_for(operation))
         operation.reload = lambda: self._load(job.stack_id, operation)
         operation.lock_holder = job.holder
@@ -336,10 +426,19 @@ class Engine:
         finally:
             heartbeat.cancel()
             await operation.finish()
+            await operation.in_thread(self._purge_events, job.stack_id)
+
+    def _still_holds(self, job: Job) -> bool:
+        with self.context.database.engine.begin() as connection:
+            return locks.renew(connection, job.stack_id, job.holder, self.context.settings.lock_lease)
+
+    def _purge_events(self, stack_id: str) -> None:
+        with self.context.database.engine.begin() as connection:
+            purge_old_events(connection, stack_id, self.context.settings.max_events_per_stack)
 
     def _load(self, stack_id: str, operation: Operation) -> StackView:
         context = self.context
-        with context.database.engine.connect() as connection:
+        with context.database.reading() as connection:
             return load_stack_view(connection, stack_id, context.plugins, self.templates,
                                    lambda view, record: PluginRuntime(view, record, operation, context))
 
@@ -358,3 +457,14 @@ class Engine:
         while True:
             await asyncio.sleep(lease / 3)
             await operation.in_thread(renew)
+
+    # -- recovery after a crash (see recovery.py) -------------------------------------------
+
+    def recover(self) -> list[tuple[str, str]]:
+        """Resume or fail the operations a dead engine left in progress; run when a process starts.
+
+        Returns ``(stack_id, final ACTION_STATUS)`` for every stack taken over.
+        """
+        from .recovery import recover  # recovery builds jobs, so it imports this module
+
+        return recover(self)

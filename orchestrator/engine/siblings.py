@@ -24,7 +24,7 @@ class StackResources:
 
     def resource(self, name: str) -> dict[str, Any] | None:
         """The current row of resource ``name`` as a dict (``physical_id``, ``data``, ``metadata``, …)."""
-        with self._database.engine.connect() as connection:
+        with self._database.reading() as connection:
             rows = connection.execute(
                 select(ResourceRow.__table__).where(ResourceRow.stack_id == self._stack_id,
                                                     ResourceRow.name == name,
@@ -36,7 +36,7 @@ class StackResources:
 
     def resource_by_reference(self, reference: str) -> dict[str, Any] | None:
         """The resource whose physical id is ``reference`` (what ``get_resource`` gave)."""
-        with self._database.engine.connect() as connection:
+        with self._database.reading() as connection:
             row = connection.execute(
                 select(ResourceRow.__table__).where(ResourceRow.stack_id == self._stack_id,
                                                     ResourceRow.physical_id == reference,

@@ -116,6 +116,6 @@ async def restore(operation: Operation) -> bool:
 
 
 def _load_snapshot(operation: Operation, snapshot_id: str) -> dict:
-    with operation.context.database.engine.connect() as connection:
+    with operation.context.database.reading() as connection:
         return connection.execute(select(Snapshot.data).where(Snapshot.id == snapshot_id)).scalar() or {}
 

@@ -23,6 +23,7 @@ from orchestrator.db.models import Stack as StackRow
 from orchestrator.db.templates import load_template
 from orchestrator.template.compiler import StackDefinition, StackIdentity, compile_stack
 from orchestrator.template.environment import Environment
+from orchestrator.template.errors import TemplateError
 from orchestrator.template.functions.references import select_from_attribute
 from orchestrator.template.template import Template
 from resources.base import Resource
@@ -108,6 +109,12 @@ class StackView:
 
     def plugin_class(self, record: ResourceRecord) -> type[Resource]:
         cls = self.plugins.get(record.type)
+        # nested stacks: a type the environment maps to a provider template is a template resource
+        try:
+            if self.environment.resource_registry.resolve(record.type, record.name).template is not None:
+                cls = self.plugins.template_plugin()
+        except TemplateError:
+            pass  # a mapping loop: the type stays what it was
         if cls is None:
             raise LookupError(f"The Resource Type ({record.type}) could not be found.")
         return cls

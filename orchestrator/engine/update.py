@@ -22,7 +22,6 @@ resources that needed it — the order Heat's convergence engine uses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import insert, update

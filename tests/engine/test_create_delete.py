@@ -107,3 +107,18 @@ def test_a_pre_create_hook_pauses_one_branch_until_cleared(harness):
     reasons = [reason for name, _, reason in harness.events(job.stack_id, "held")]
     assert reasons == ["CREATE paused until Hook pre-create is cleared", "Hook pre-create is cleared",
                        "state changed", "state changed"]
+
+
+def test_old_events_are_purged_beyond_the_limit(tmp_path):
+    from dataclasses import replace
+
+    from .harness import FAST, make_harness
+
+    harness, cleanup = make_harness(tmp_path, replace(FAST, max_events_per_stack=5))
+    try:
+        stack_id = harness.create(TWO_CHAINED)
+        events = harness.events(stack_id)
+        assert len(events) == 5
+        assert events[-1] == ("stack", "CREATE_COMPLETE", "Stack CREATE completed successfully")
+    finally:
+        cleanup()

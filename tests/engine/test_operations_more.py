@@ -6,7 +6,6 @@ from dataclasses import replace
 
 import pytest
 
-from orchestrator.engine.service import StackRequest
 from resources.base import Resource
 from resources.errors import ResourceInError
 from resources.registry import PluginRegistry
@@ -35,7 +34,8 @@ def test_preview_create_lists_resources_in_order(harness):
         ("a", "OS::Heat::TestResource"), ("b", "OS::Heat::TestResource"), ("c", "OS::Heat::None")]
     assert previews[0].properties["value"] == "one"
     assert previews[0].required_by == ["b"]
-    assert harness.engine.context.database.engine.connect().exec_driver_sql("select count(*) from stack").scalar() == 0
+    with harness.database.engine.connect() as connection:
+        assert connection.exec_driver_sql("select count(*) from stack").scalar() == 0
 
 
 def test_preview_update_sorts_resources_by_what_would_happen(harness):
