@@ -18,8 +18,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/orchestrator template validate --allow-unknown-types templates/web_app.yaml
 
+# The whole suite on SQLite, then the engine suite again on PostgreSQL (the
+# migration tests run on SQLite, PostgreSQL and MariaDB in the first pass).
+POSTGRES_URL ?= postgresql+psycopg2://postgres@127.0.0.1/postgres
+
 test: $(STAMP)
+	scripts/services.sh postgresql mariadb
 	$(VENV)/bin/pytest
+	ORCHESTRATOR_TEST_DATABASE=$(POSTGRES_URL) $(VENV)/bin/pytest tests/engine -q
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/template_bench.py

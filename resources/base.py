@@ -119,6 +119,15 @@ class Resource:
         """Whether the update has finished."""
         return True
 
+    def outdated(self, properties: Mapping[str, Any]) -> bool:
+        """Whether the object needs an update although no property changed.
+
+        A nested stack is outdated when its template changed (a provider
+        template's file, say); the engine then calls ``update`` with nothing
+        in ``changed``.
+        """
+        return False
+
     def needs_replace(self, properties: Mapping[str, Any], changed: Mapping[str, Any]) -> bool:
         """Whether a change of update-allowed properties still needs a new resource.
 

@@ -2,52 +2,39 @@
 
 A nested stack is a stack row owned by a resource of its parent
 (``owner_id``, ``parent_resource``, ``nested_depth``, ``root_id``), with its
-own resources and events.  Its operations are tasks on the event loop of the
-parent's operation, under the root stack's lock (children take no lock of
-their own) and the parent's deadline; the root operation's watcher serves
-their hooks, so a thousand children add no polling of the database.
+own resources and events.  This module is what plugins call: create,
+update, delete and act on a child, and read its state, outputs and
+resources.  Running the children's operations is ``nested_runs``.
 
 Plugins are synchronous and usually run on worker threads, so every method
 here returns at once: work is scheduled on the loop and ``state`` tells how
-it went.  What every operation of one root stack's tree shares in this
-process (running tasks, finished states, views to read outputs from, the
-resource count) lives in a ``_Tree``, so that reading a child that just
-finished needs no database round trip.
+it went.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
 import uuid
-from dataclasses import dataclass, field, replace
-from typing import Any, Awaitable, Callable, Mapping
+from dataclasses import replace
+from typing import Any, Mapping
 
 from sqlalchemy import and_, func, insert, not_, or_, select, update
 
-from orchestrator.db.models import Event as EventRow
 from orchestrator.db.models import Resource as ResourceRow
 from orchestrator.db.models import Stack as StackRow
 from orchestrator.db.models import utcnow
-from orchestrator.db.templates import store_template
+from orchestrator.db.templates import digest_of
 from orchestrator.template.compiler import StackDefinition, StackIdentity, compile_stack
 from orchestrator.template.environment import Environment
 from orchestrator.template.errors import TemplateError
 from orchestrator.template.template import Template
 from orchestrator.template.validation import Validator
 
-from .actions import ACTIONS
-from .attributes import referenced_attributes
-from .events import event_row, stack_completed, stack_started
-from .operation import Operation
+from .events import stack_started
+from .nested_runs import ChildRuns, Tree, error_of
 from .runtime import PluginRuntime
 from .siblings import StackResources
 from .stack_view import StackView, load_stack_row, load_stack_view
-from .writer import UpdateRow, event_rows
 
-#: actions a child can simply run again after an engine restart (the rest are failed, as recovery does)
-_RESUMABLE = frozenset(("CREATE", "DELETE", "SUSPEND", "RESUME", "CHECK"))
 #: the resource rows that count against the resource limit: current and not deleted
 _LIVE = (ResourceRow.replaced_by.is_(None),
          not_(and_(ResourceRow.action == "DELETE", ResourceRow.status == "COMPLETE")))
@@ -78,19 +65,6 @@ def check_provider_templates(context: Any, template: Template, environment: Envi
         raise TemplateError(report.all_problems())
 
 
-@dataclass
-class _Tree:
-    """What the operations of one root stack's tree share in this process."""
-
-    tasks: dict[str, Any] = field(default_factory=dict)
-    actions: dict[str, str] = field(default_factory=dict)
-    results: dict[str, tuple[str, str, str]] = field(default_factory=dict)
-    views: dict[str, StackView] = field(default_factory=dict)
-    templates: dict[tuple[str, str], Template] = field(default_factory=dict)
-    resource_count: int | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
 class NestedStacks:
     """Create, update, delete and read the nested stacks of one operation's stack.
 
@@ -98,10 +72,12 @@ class NestedStacks:
     what the API needs to show a template resource's attributes.
     """
 
-    def __init__(self, engine: Any, operation: Any, tree: _Tree | None = None):
+    def __init__(self, engine: Any, operation: Any, tree: Tree | None = None):
         self._engine = engine
         self._operation = operation
-        self._tree = tree if tree is not None else _Tree()
+        self._tree = tree if tree is not None else Tree()
+        self._runs = ChildRuns(engine, operation, self._tree, lambda child: NestedStacks(engine, child, self._tree),
+                               self._facade_of)
 
     @property
     def _context(self) -> Any:
@@ -155,7 +131,7 @@ class NestedStacks:
                 connection.execute(update(ResourceRow).where(ResourceRow.id == record.id)
                                    .values(nested_stack_id=child_id))
 
-        self._store_and_run(child_id, name, "CREATE", store, parsed, env, files, definition, facade, timeout_mins)
+        self._runs.store_and_run(child_id, name, "CREATE", store, parsed, env, files, definition, facade, timeout_mins)
         if record is not None:
             record.nested_stack_id = child_id
         return child_id
@@ -181,7 +157,7 @@ class NestedStacks:
             connection.execute(update(StackRow).where(StackRow.id == stack_id)
                                .values(template_id=template_id, **values))
 
-        self._store_and_run(stack_id, row.name, "UPDATE", store, parsed, env, files, definition, facade,
+        self._runs.store_and_run(stack_id, row.name, "UPDATE", store, parsed, env, files, definition, facade,
                             timeout_mins)
 
     def delete(self, stack_id: str) -> None:
@@ -193,7 +169,7 @@ class NestedStacks:
         if action not in ("DELETE", "SUSPEND", "RESUME", "CHECK"):
             raise ValueError(f"unknown nested stack action {action}")
 
-        self._launch(stack_id, action, lambda: self._operate(stack_id, action, start=True))
+        self._runs.launch(stack_id, action, lambda: self._runs.operate(stack_id, action, start=True))
 
     # -- reading -----------------------------------------------------------------------
 
@@ -204,7 +180,7 @@ class NestedStacks:
         if task is not None:
             if not task.done():
                 return tree.actions[stack_id], "IN_PROGRESS", ""
-            error = _error_of(task)
+            error = error_of(task)
             if error is not None:
                 return tree.actions[stack_id], "FAILED", f"{type(error).__name__}: {error}"
             if stack_id in tree.results:
@@ -213,7 +189,7 @@ class NestedStacks:
         if row is None:
             raise LookupError(f"The Stack ({stack_id}) could not be found.")
         if row.status == "IN_PROGRESS" and task is None and self._operation is not None:
-            self._resume(row)
+            self._runs.resume(row)
             return row.action, "IN_PROGRESS", row.status_reason
         return row.action, row.status, row.status_reason
 
@@ -263,6 +239,20 @@ class NestedStacks:
         if cached is None:
             cached = self._tree.templates[(key, text)] = Template.load(text, key)
         return cached
+
+    def content_digest(self, template: Mapping[str, Any] | Template) -> str:
+        """A digest of a child's template and of the files map it may use (types, get_file).
+
+        Stored by nested-stack plugins, it tells an update that a provider
+        template changed although no property did.
+        """
+        data = template.data if isinstance(template, Template) else template
+        files = self._operation.view.files
+        key = id(files)
+        files_digest = self._tree.file_digests.get(key)
+        if files_digest is None:
+            files_digest = self._tree.file_digests[key] = digest_of({}, {}, files)
+        return digest_of(data, {}, {"files": files_digest})
 
     def parameter_defaults(self) -> dict[str, Any]:
         """The environment's ``parameter_defaults``, which children inherit."""
@@ -344,151 +334,6 @@ class NestedStacks:
                 .where(or_(StackRow.root_id == root, StackRow.id == root), StackRow.deleted_at.is_(None),
                        *_LIVE)).scalar_one()
 
-    def _deadline(self, timeout_mins: int | None) -> float:
-        deadline = self._operation.deadline
-        if timeout_mins:
-            deadline = min(deadline, time.monotonic() + 60 * timeout_mins)
-        return deadline
-
-    # -- running child operations ---------------------------------------------------------
-
-    def _store_and_run(self, stack_id: str, name: str, action: str, store: Callable, parsed: Template,
-                       env: Environment, files: dict, definition: StackDefinition, facade: Mapping[str, Any],
-                       timeout_mins: int | None) -> None:
-        """Store the child's template, rows (``store``) and first event, then run ``action`` on it.
-
-        Off the loop the write is durable before this returns, so the parent
-        resource's next write (its physical id) never precedes it.
-        """
-        event = event_row(stack_id, name, action, "IN_PROGRESS", stack_started(action),
-                          physical_id=stack_id, resource_type="OS::Heat::Stack")
-
-        def write(connection) -> int:
-            template_id = store_template(connection, parsed.data, replace(env, parameters={}).to_data(), files)
-            store(connection, template_id)
-            connection.execute(insert(EventRow).values(**event))
-            return template_id
-
-        stored = self._context.writer.submit(write)
-        if not self._operation.in_loop_thread():
-            stored.result()
-        deadline = self._deadline(timeout_mins)
-
-        async def work() -> None:
-            self._engine.templates.put(await asyncio.wrap_future(stored), parsed, env, files)
-            await self._operate(stack_id, action, definition, facade, deadline)
-
-        self._launch(stack_id, action, work)
-
-    def _launch(self, stack_id: str, action: str, work: Callable[[], Awaitable[None]]) -> None:
-        """Run ``work`` on the operation's loop, after whatever was still running on that child."""
-        tree = self._tree
-        previous = tree.tasks.get(stack_id)
-
-        async def run() -> None:
-            if previous is not None and not previous.done():
-                waiting = previous if isinstance(previous, asyncio.Future) else asyncio.wrap_future(previous)
-                await asyncio.wait([waiting])
-            await work()
-
-        tree.results.pop(stack_id, None)
-        tree.actions[stack_id] = action
-        if self._operation.in_loop_thread():
-            tree.tasks[stack_id] = asyncio.ensure_future(run())
-        else:
-            tree.tasks[stack_id] = asyncio.run_coroutine_threadsafe(run(), self._operation.loop)
-
-    def _resume(self, row: Any) -> None:
-        """Carry on an operation that an engine restart interrupted (or fail it, as recovery does)."""
-        if row.action in _RESUMABLE:
-            self._launch(row.id, row.action, lambda: self._operate(row.id, row.action))
-            return
-
-        async def fail() -> None:
-            await self._set_stack_state(row, row.action, "FAILED", f"Engine went down during stack {row.action}")
-            self._tree.results[row.id] = (row.action, "FAILED", f"Engine went down during stack {row.action}")
-
-        self._launch(row.id, row.action, fail)
-
-    async def _operate(self, stack_id: str, action: str, prepared: StackDefinition | None = None,
-                       facade: Mapping[str, Any] | None = None, deadline: float | None = None,
-                       start: bool = False) -> None:
-        """Run one stack action on a child, inside the parent's operation; record how it ended.
-
-        With ``start`` the child's state is first moved to ``<action>_IN_PROGRESS``
-        (create and update store it with their new template).
-        """
-        engine, context, tree = self._engine, self._context, self._tree
-        child: Operation | None = None
-
-        def runtime(view: StackView, record: Any) -> PluginRuntime:
-            return PluginRuntime(view, record, child, context)
-
-        def load() -> StackView | None:
-            with context.database.reading() as connection:
-                try:
-                    return load_stack_view(connection, stack_id, context.plugins, engine.templates, runtime)
-                except LookupError:
-                    return None
-
-        view = await self._in_thread(load)
-        gone = view is None or view.row.deleted_at is not None or (view.row.action, view.row.status) == (
-            "DELETE", "COMPLETE")
-        if gone and action == "DELETE":
-            tree.results[stack_id] = ("DELETE", "COMPLETE", "")
-            return
-        if view is None:
-            raise LookupError(f"The Stack ({stack_id}) could not be found.")
-        if start:
-            await self._set_stack_state(view.row, action, "IN_PROGRESS", stack_started(action))
-        child = Operation(context, view, action)
-        self._operation.bind_child(child)
-        if deadline is not None:
-            child.deadline = deadline
-        services = engine.services_for(child)
-        services["nested_stacks"] = NestedStacks(engine, child, tree)
-        child.services.update(services)
-        facade = facade if facade is not None else self._facade_of(view)
-
-        def reload() -> StackView:
-            fresh = load()
-            fresh.definition(catalog=context.plugins, custom_constraints=context.custom_constraints, facade=facade)
-            return fresh
-
-        child.reload = reload
-        if action != "DELETE":
-            if prepared is not None and prepared.template is view.template:
-                view.use_definition(prepared)
-            child.referenced_attributes = referenced_attributes(view.definition(
-                catalog=context.plugins, custom_constraints=context.custom_constraints, facade=facade))
-        try:
-            ok = await ACTIONS[action](child)
-        except Exception as exc:  # never leave the child in progress, whatever went wrong
-            await self._set_stack_state(view.row, child.action, "FAILED", f"{type(exc).__name__}: {exc}")
-            raise
-        if ok and child.action == action:
-            tree.results[stack_id] = (action, "COMPLETE", stack_completed(action))
-        else:  # the reason is the one the action stored
-            row = await self._in_thread(self._row, stack_id)
-            tree.results[stack_id] = (row.action, row.status, row.status_reason)
-        if tree.results[stack_id][:2] == ("DELETE", "COMPLETE"):
-            tree.views.pop(stack_id, None)
-            with tree.lock:
-                if tree.resource_count is not None:
-                    tree.resource_count -= len(child.view.records)
-        else:
-            tree.views[stack_id] = child.view
-
-    async def _set_stack_state(self, row: Any, action: str, status: str, reason: str) -> None:
-        await self._context.writer.write_async(
-            UpdateRow(StackRow, row.id, {"action": action, "status": status, "status_reason": reason,
-                                         "updated_at": utcnow()}),
-            event_rows(event_row(row.id, row.name, action, status, reason, physical_id=row.id,
-                                 resource_type="OS::Heat::Stack")))
-
-    async def _in_thread(self, function: Callable, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._context.executor, function, *args)
-
     # -- reading rows and views -------------------------------------------------------------
 
     def _row(self, stack_id: str) -> Any:
@@ -526,10 +371,3 @@ class NestedStacks:
                 or view.row.parent_resource is None:
             return {}
         return self.facade(view.row.parent_resource)
-
-
-def _error_of(task: Any) -> BaseException | None:
-    """The exception a finished task or future ended with, if any."""
-    if task.cancelled():
-        return asyncio.CancelledError("the nested stack operation was cancelled")
-    return task.exception()

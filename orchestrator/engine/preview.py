@@ -69,7 +69,7 @@ def preview_update(view: StackView, new: StackDefinition) -> UpdatePreview:
         if record is None or record.action == "INIT" or record.state == "DELETE_COMPLETE":
             preview.added.append(name)
             continue
-        cls = view.plugins.get(definition.resolved_type)
+        cls = view.plugins.for_definition(definition)
         if record.type != definition.resolved_type or cls is None or (
                 record.status == "FAILED" and cls.replace_on_failure):
             preview.replaced.append(name)

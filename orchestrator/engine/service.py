@@ -301,9 +301,12 @@ class Engine:
         """A stack as stored, for reading (its plugins write through this process's writer)."""
         context = self.context
 
+        readers = NestedStacks(self, None)
+
         def runtime(view, record):
             return PluginRuntime(view, record, None, context,
-                                 services={"stack": StackResources(context.database, view.id)})
+                                 services={"stack": StackResources(context.database, view.id),
+                                           "nested_stacks": readers})
 
         with context.database.reading() as connection:
             try:

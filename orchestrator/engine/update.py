@@ -124,7 +124,7 @@ class StackUpdate:
             await self.op.pause_at_hook(self.view.records[name], "post-update", "UPDATE")
 
     async def _update_existing(self, record: ResourceRecord, definition: ResourceDefinition) -> None:
-        cls = self.view.plugins.get(definition.resolved_type)
+        cls = self.view.plugins.for_definition(definition)
         if await self._restore(record, definition):
             return
         if record.type != definition.resolved_type:
@@ -139,6 +139,9 @@ class StackUpdate:
             await self._fail(record, "UPDATE", exc)
         changed = changed_properties(record.properties, properties)
         snippet = definition.snippet()
+        if not changed and cls is not None and await self.op.call(
+                self.view.plugin(record, dict(record.properties)), "outdated", properties):
+            return await self._update_in_place(record, definition, properties, {})
         if not changed:
             if snippet != record.definition or sorted(definition.requires) != sorted(record.requires):
                 await self.op.write(UpdateRow(ResourceRow, record.id, {

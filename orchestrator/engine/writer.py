@@ -82,8 +82,17 @@ class StateWriter:
         return self.submit(*operations).result()
 
     async def write_async(self, *operations: Operation) -> Any:
-        """Queue writes and wait, without blocking the event loop, until they are committed."""
-        return await asyncio.wrap_future(self.submit(*operations))
+        """Queue writes and wait, without blocking the event loop, until they are committed.
+
+        The writer wakes each event loop once per commit for all of that
+        loop's writers, instead of once per write.
+        """
+        if self._closed:
+            raise RuntimeError("the state writer is closed")
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self._queue.put((operations, _LoopWaiter(loop, waiter)))
+        return await waiter
 
     def close(self) -> None:
         """Commit what is queued, then stop the thread."""
@@ -126,22 +135,61 @@ class StateWriter:
                 return
             log.exception("state write failed")
             _, future = batch[0]
-            future.set_exception(sys.exc_info()[1])
+            _settle([(future, None, sys.exc_info()[1])])
             return
-        for (_, future), result in zip(batch, results):
+        _settle([(future, result, None) for (_, future), result in zip(batch, results)])
+
+
+@dataclass(frozen=True)
+class _LoopWaiter:
+    """An asyncio future waiting for a write, and the loop it belongs to."""
+
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future
+
+
+def _settle(outcomes: list[tuple[Any, Any, BaseException | None]]) -> None:
+    """Resolve waiters: thread futures directly, asyncio futures with one call per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list] = {}
+    for waiter, result, error in outcomes:
+        if isinstance(waiter, _LoopWaiter):
+            by_loop.setdefault(waiter.loop, []).append((waiter.future, result, error))
+        elif error is not None:
+            waiter.set_exception(error)
+        else:
+            waiter.set_result(result)
+    for loop, waiters in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve_on_loop, waiters)
+        except RuntimeError:
+            pass  # the loop has closed: nobody is waiting any more
+
+
+def _resolve_on_loop(waiters: list) -> None:
+    for future, result, error in waiters:
+        if future.done():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
             future.set_result(result)
 
 
 def _execute(connection: Connection, groups: list[Iterable[Operation]]) -> list[Any]:
     """Run every group's operations, batching row updates and inserts; one result per group."""
     results: list[Any] = [None] * len(groups)
-    pending_updates: dict[tuple, list[dict]] = {}
+    # Several updates of one row (a plugin storing its id, then its data, then
+    # the engine its state) become one; rows with the same columns, one executemany.
+    pending_updates: dict[tuple, dict] = {}
     pending_inserts: dict[type, list[dict]] = {}
 
     def flush() -> None:
-        for (table, columns), rows in pending_updates.items():
-            key = _PRIMARY_KEYS[table]
-            statement = update(table).where(key == bindparam("_key")).values(
+        by_columns: dict[tuple, list[dict]] = {}
+        for (table, key), values in pending_updates.items():
+            row = {"_key": key, **{f"_v_{column}": value for column, value in values.items()}}
+            by_columns.setdefault((table, tuple(sorted(values))), []).append(row)
+        for (table, columns), rows in by_columns.items():
+            statement = update(table).where(_PRIMARY_KEYS[table] == bindparam("_key")).values(
                 {column: bindparam(f"_v_{column}") for column in columns})
             connection.execute(statement, rows)
         pending_updates.clear()
@@ -152,9 +200,7 @@ def _execute(connection: Connection, groups: list[Iterable[Operation]]) -> list[
     for index, operations in enumerate(groups):
         for operation in operations:
             if isinstance(operation, UpdateRow):
-                columns = tuple(sorted(operation.values))
-                pending_updates.setdefault((operation.table, columns), []).append(
-                    {"_key": operation.key, **{f"_v_{column}": value for column, value in operation.values.items()}})
+                pending_updates.setdefault((operation.table, operation.key), {}).update(operation.values)
             elif isinstance(operation, InsertRows):
                 pending_inserts.setdefault(operation.table, []).extend(operation.rows)
             else:

@@ -17,6 +17,10 @@ from resources.base import Resource
 from resources.errors import ResourceFailure, UpdateReplace
 
 
+#: data key: the digest of the child's template and files at the last create or update
+CONTENT = "content_digest"
+
+
 class StackValidationFailed(ResourceFailure):
     """Properties that do not fit the nested template (Heat's name for it, shown in reasons)."""
 
@@ -50,10 +54,15 @@ class StackResource(Resource):
         return self.runtime.service("nested_stacks")
 
     def create(self) -> None:
-        child = self.nested().create(self.name, self.child_template(self.properties),
-                                     parameters=self.child_parameters(self.properties),
+        template = self.child_template(self.properties)
+        child = self.nested().create(self.name, template, parameters=self.child_parameters(self.properties),
                                      timeout_mins=self.child_timeout(self.properties))
         self.set_physical_id(child)
+        self.set_data(CONTENT, self.nested().content_digest(template))
+
+    def outdated(self, properties: Mapping[str, Any]) -> bool:
+        """Whether the child's template (or a file it uses) changed since the last create or update."""
+        return self.data.get(CONTENT) != self.nested().content_digest(self.child_template(properties))
 
     def check_create_complete(self) -> Any:
         return self._finished("CREATE")
@@ -61,9 +70,10 @@ class StackResource(Resource):
     def update(self, properties: Mapping[str, Any], changed: Mapping[str, Any]) -> None:
         if self.physical_id is None:
             raise UpdateReplace("the nested stack was never created")
-        self.nested().update(self.physical_id, self.child_template(properties),
-                             parameters=self.child_parameters(properties),
+        template = self.child_template(properties)
+        self.nested().update(self.physical_id, template, parameters=self.child_parameters(properties),
                              timeout_mins=self.child_timeout(properties))
+        self.set_data(CONTENT, self.nested().content_digest(template))
         self.properties = dict(properties)
 
     def check_update_complete(self) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import threading
 import time
 from dataclasses import replace
@@ -389,3 +391,33 @@ def test_properties_known_only_at_run_time_are_checked_when_the_child_is_made(ha
     group = children(harness, stack_id)["group"]
     assert harness.resources(group.id)["0"].status_reason == (
         "StackValidationFailed: resources.0: Property error: resources.0.properties: Unknown Property colour")
+
+
+def test_a_changed_provider_template_updates_the_nested_stack(harness):
+    """No property changed, but the template behind the type did: the child is updated."""
+    parent = {"heat_template_version": "2018-08-31",
+              "resources": {"thing": {"type": "thing.yaml", "properties": {"value": "v"}}}}
+    old = {"heat_template_version": "2018-08-31", "parameters": {"value": {"type": "string"}},
+           "resources": {"inner": {"type": "OS::Heat::TestResource", "properties": {"value": {"get_param": "value"}}}}}
+    new = {**old, "resources": {**old["resources"], "added": {"type": "OS::Heat::None"}}}
+    stack_id = harness.create(parent, files={"thing.yaml": json.dumps(old)})
+    child = harness.resources(stack_id)["thing"].physical_id
+    assert set(harness.resources(child)) == {"inner"}
+    harness.run(harness.engine.update_stack(stack_id, harness.request(parent, files={"thing.yaml": json.dumps(new)})))
+    assert harness.state(stack_id) == "UPDATE_COMPLETE", harness.stack(stack_id).status_reason
+    assert set(harness.resources(child)) == {"inner", "added"}
+    assert harness.state(child) == "UPDATE_COMPLETE"
+    # and an update that changes nothing leaves the child alone
+    harness.run(harness.engine.update_stack(stack_id, harness.request(parent, files={"thing.yaml": json.dumps(new)})))
+    assert harness.state(child) == "UPDATE_COMPLETE" and len(harness.events(child)) == len(harness.events(child))
+
+
+def test_a_template_resource_attribute_can_be_read_outside_any_operation(harness):
+    parent = {"heat_template_version": "2018-08-31",
+              "resources": {"thing": {"type": "thing.yaml", "properties": {"value": "seen"}}}}
+    child = {"heat_template_version": "2018-08-31", "parameters": {"value": {"type": "string"}},
+             "resources": {"inner": {"type": "OS::Heat::TestResource", "properties": {"value": {"get_param": "value"}}}},
+             "outputs": {"out": {"value": {"get_attr": ["inner", "output"]}}}}
+    stack_id = harness.create(parent, files={"thing.yaml": json.dumps(child)})
+    view = harness.engine.view(stack_id)
+    assert view.attribute("thing", "out", ()) == "seen", "not cached: read through the nested stacks service"
