@@ -169,6 +169,8 @@ class _Frame:
 
 
 _NO_KEY = object()
+_UNCACHED = object()
+_PLAIN_CACHE_SIZE = 50_000
 
 
 class _Builder:
@@ -183,6 +185,8 @@ class _Builder:
         self.open_anchors: set[str] = set()
         self.nodes = 0
         self.alias_nodes = 0
+        #: plain scalar text -> its value (all immutable)
+        self.plain: dict[str, Any] = {}
 
     def fail(self, message: str, mark) -> TemplateError:
         return TemplateError(_problem_at(self.name, message, mark))
@@ -261,7 +265,21 @@ class _Builder:
         if tag is None or tag == "!":
             if not event.implicit[0] or event.style in _QUOTED_STYLES:
                 return value
-            tag = _resolver.resolve(yaml.ScalarNode, value, (True, False))
+            # Templates repeat the same plain scalars (keys, types, function
+            # names) thousands of times; resolving each is regex work.
+            cached = self.plain.get(value, _UNCACHED)
+            if cached is not _UNCACHED:
+                return cached
+            resolved = self._plain(value, event)
+            if len(self.plain) < _PLAIN_CACHE_SIZE:
+                self.plain[value] = resolved
+            return resolved
+        return self._tagged(tag, value, event)
+
+    def _plain(self, value: str, event) -> Any:
+        return self._tagged(_resolver.resolve(yaml.ScalarNode, value, (True, False)), value, event)
+
+    def _tagged(self, tag: str, value: str, event) -> Any:
         if tag == _STR:
             return value
         if tag == _NULL:

@@ -169,6 +169,8 @@ def resolve_keeping_elision(value: Any, scope: Scope) -> Any:
 
 
 def _resolve(value: Any, scope: Scope) -> Any:
+    if isinstance(value, _LITERALS):
+        return value
     if isinstance(value, Function):
         return call(value, scope)
     if isinstance(value, dict):
@@ -196,8 +198,13 @@ def call(function: Function, scope: Scope) -> Any:
         raise TemplateError(Problem(exc.message, function.path + exc.subpath)) from None
 
 
+_LITERALS = (str, int, float, bool, type(None))
+
+
 def validate(value: Any, scope: Scope) -> None:
     """Validate every function call in a tree, reporting all problems at once."""
+    if isinstance(value, _LITERALS):
+        return
     problems: list[Problem] = []
     for function in functions_in(value):
         try:
@@ -212,6 +219,8 @@ def validate(value: Any, scope: Scope) -> None:
 
 def dependencies(value: Any, scope: Scope) -> Iterator[str]:
     """Names of the resources a tree refers to."""
+    if isinstance(value, _LITERALS):
+        return
     for function in functions_in(value):
         yield from function.dependencies(scope)
 
