@@ -14,6 +14,7 @@ from orchestrator.db.models import utcnow
 from . import snapshots
 from .events import stack_completed, stack_started
 from .graphs import cancelled_or_failed, converge, creation_graph, deletion_graph, first_failure, walk
+from .walker import WalkResult
 from .lifecycle import ResourceLifecycle
 from .operation import Operation
 
@@ -35,15 +36,20 @@ async def create(operation: Operation) -> bool:
     return False
 
 
+async def conclude(operation: Operation, action: str, result: WalkResult, failed_as: str | None = None,
+                   **values: Any) -> bool:
+    """Write the stack's final state for a walk: COMPLETE (with ``values``) or FAILED with the first failure."""
+    if result.ok:
+        await operation.set_stack_state(action, "COMPLETE", stack_completed(action), **values)
+        return True
+    await operation.set_stack_state(action, "FAILED", first_failure(result, failed_as or action))
+    return False
+
+
 async def adopt(operation: Operation) -> bool:
     """Take over the cloud objects of abandoned-stack data (no rollback: nothing here was made)."""
     lifecycle = ResourceLifecycle(operation)
-    result = await walk(operation, creation_graph(operation), lifecycle.adopt)
-    if result.ok:
-        await operation.set_stack_state("ADOPT", "COMPLETE", stack_completed("ADOPT"))
-        return True
-    await operation.set_stack_state("ADOPT", "FAILED", first_failure(result, "ADOPT"))
-    return False
+    return await conclude(operation, "ADOPT", await walk(operation, creation_graph(operation), lifecycle.adopt))
 
 
 async def rollback_create(operation: Operation) -> bool:
@@ -52,22 +58,14 @@ async def rollback_create(operation: Operation) -> bool:
     await operation.set_stack_state("ROLLBACK", "IN_PROGRESS", stack_started("ROLLBACK"))
     lifecycle = ResourceLifecycle(operation)
     result = await walk(operation, deletion_graph(operation), lifecycle.delete)
-    if result.ok:
-        await operation.set_stack_state("ROLLBACK", "COMPLETE", stack_completed("ROLLBACK"))
-        return True
-    await operation.set_stack_state("ROLLBACK", "FAILED", first_failure(result, "DELETE"))
-    return False
+    return await conclude(operation, "ROLLBACK", result, failed_as="DELETE")
 
 
 async def delete(operation: Operation) -> bool:
     """Delete every resource, dependants first."""
     lifecycle = ResourceLifecycle(operation)
     result = await walk(operation, deletion_graph(operation), lifecycle.delete)
-    if result.ok:
-        await operation.set_stack_state("DELETE", "COMPLETE", stack_completed("DELETE"), deleted_at=utcnow())
-        return True
-    await operation.set_stack_state("DELETE", "FAILED", first_failure(result, "DELETE"))
-    return False
+    return await conclude(operation, "DELETE", result, deleted_at=utcnow())
 
 
 async def update(operation: Operation) -> bool:
@@ -95,11 +93,7 @@ async def rollback_update(operation: Operation) -> bool:
     await operation.set_stack_state("ROLLBACK", "IN_PROGRESS", stack_started("ROLLBACK"), cancel_requested=None)
     await operation.in_thread(operation.reload_previous_template)
     _, result = await converge(operation)
-    if result.ok:
-        await operation.set_stack_state("ROLLBACK", "COMPLETE", stack_completed("ROLLBACK"))
-        return True
-    await operation.set_stack_state("ROLLBACK", "FAILED", first_failure(result, "ROLLBACK"))
-    return False
+    return await conclude(operation, "ROLLBACK", result)
 
 
 async def check(operation: Operation) -> bool:
@@ -128,12 +122,8 @@ async def resume(operation: Operation) -> bool:
 
 async def _simple(operation: Operation, action: str, graph: Mapping[str, Any]) -> bool:
     lifecycle = ResourceLifecycle(operation)
-    result = await walk(operation, graph, lambda name: lifecycle.simple_action(name, action))
-    if result.ok:
-        await operation.set_stack_state(action, "COMPLETE", stack_completed(action))
-        return True
-    await operation.set_stack_state(action, "FAILED", first_failure(result, action))
-    return False
+    return await conclude(operation, action,
+                          await walk(operation, graph, lambda name: lifecycle.simple_action(name, action)))
 
 
 #: action name -> the coroutine that carries it out

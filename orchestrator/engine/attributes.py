@@ -7,11 +7,11 @@ cloud again (Heat does the same since its convergence engine).
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 from orchestrator.template.compiler import StackDefinition
 from orchestrator.template.errors import TemplateError
-from orchestrator.template.functions.base import Function, resolve
+from orchestrator.template.functions.base import calls_in, resolve
 from orchestrator.template.functions.references import GetAttAll, GetAttThenSelect
 
 
@@ -23,7 +23,7 @@ def referenced_attributes(definition: StackDefinition) -> dict[str, set[tuple[st
         trees.extend((resource.properties, resource.metadata))
     trees.extend(output.value for output in definition.outputs.values() if output.enabled)
     for tree in trees:
-        for call in _calls(tree):
+        for call in calls_in(tree):
             if not isinstance(call, GetAttThenSelect):
                 continue
             try:
@@ -41,17 +41,3 @@ def referenced_attributes(definition: StackDefinition) -> dict[str, set[tuple[st
             if all(isinstance(item, (str, int)) for item in path):
                 wanted.setdefault(args[0], set()).add((args[1], path))
     return wanted
-
-
-def _calls(tree: Any) -> Iterator[Function]:
-    """Every function call in a tree, nested ones included."""
-    stack = [tree]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, Function):
-            yield item
-            stack.append(item.args)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)

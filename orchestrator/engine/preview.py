@@ -3,6 +3,7 @@
 An update preview decides for each resource the way the update itself will
 (see ``update.StackUpdate``) but with today's attribute values, so, as in
 Heat, it is a forecast: a plugin may still ask for a replacement on the day.
+It reports in the same five lists as an update (``UpdateOutcome``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from orchestrator.template.errors import TemplateError
 from resources.schema import validate_properties
 
 from .stack_view import StackView
-from .update import changed_properties
+from .update import UpdateOutcome, changed_properties
 
 
 @dataclass
@@ -31,17 +32,6 @@ class ResourcePreview:
     description: str | None = None
     #: the resources of its nested stack, for template resources
     nested: list["ResourcePreview"] = field(default_factory=list)
-
-
-@dataclass
-class UpdatePreview:
-    """Resource names by what an update would do to them (Heat's five lists)."""
-
-    unchanged: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    replaced: list[str] = field(default_factory=list)
-    added: list[str] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
 
 
 def preview_create(definition: StackDefinition) -> list[ResourcePreview]:
@@ -61,9 +51,9 @@ def preview_create(definition: StackDefinition) -> list[ResourcePreview]:
     return previews
 
 
-def preview_update(view: StackView, new: StackDefinition) -> UpdatePreview:
+def preview_update(view: StackView, new: StackDefinition) -> UpdateOutcome:
     """What updating the stack in ``view`` to ``new`` would do to each resource."""
-    preview = UpdatePreview()
+    preview = UpdateOutcome()
     for name, definition in new.resources.items():
         record = view.records.get(name)
         if record is None or record.action == "INIT" or record.state == "DELETE_COMPLETE":

@@ -36,7 +36,8 @@ from .events import event_row, purge_old_events, stack_started
 from .exports import abandon, adoption_data, export_stack
 from .nested import NestedStacks, check_provider_templates
 from .operation import Operation
-from .preview import ResourcePreview, UpdatePreview, preview_create, preview_update
+from .preview import ResourcePreview, preview_create, preview_update
+from .update import UpdateOutcome
 from .runtime import PluginRuntime
 from .siblings import StackResources
 from .signals import signal_resource
@@ -326,7 +327,7 @@ class Engine:
         return preview_create(self.prepare(request, "None")[2])
 
     def preview_update(self, stack_id: str, request: StackRequest, *, existing: bool = False,
-                       clear_parameters: tuple[str, ...] = ()) -> UpdatePreview:
+                       clear_parameters: tuple[str, ...] = ()) -> UpdateOutcome:
         """What updating the stack with ``request`` would do to each resource; nothing is stored."""
         definition = self._plan_update(stack_id, request, existing, clear_parameters)[3]
         return preview_update(self.view(stack_id), definition)

@@ -17,9 +17,9 @@ from .constraints import CustomConstraints, default_custom_constraints
 from .definitions import OutputDefinition, Plan, ResourceDefinition
 from .environment import Environment
 from .errors import InvalidArguments, Path, Problem, TemplateError
-from .functions.base import Function, dependencies, resolve, validate
+from .functions.base import dependencies, refers_to_resources, resolve, validate
 from .functions.logic import evaluate_condition
-from .functions.references import GetParam
+from .functions.references import parameters_read
 from .parameters import bind_parameters, masked
 from .scope import ConditionTable, ResourceState, StackScope, TypeCatalog
 from .template import Template, locate
@@ -282,7 +282,7 @@ class _Compiler:
         scope = self.scope
         tree = snippet.properties
         if not isinstance(tree, dict):  # the whole map is one function call
-            if _has_dependencies(tree, scope):
+            if refers_to_resources(tree, scope):
                 return
             tree = self.check(path, resolve, tree, scope)
             if not isinstance(tree, dict):
@@ -292,7 +292,7 @@ class _Compiler:
         values, unknown = {}, set()
         for key, value in tree.items():
             values[key] = None
-            if _has_dependencies(value, scope) or self._reads_placeholder(value):
+            if refers_to_resources(value, scope) or self._reads_placeholder(value):
                 unknown.add(key)  # known only once the resources (or the parameters) it reads exist
                 continue
             try:
@@ -306,7 +306,7 @@ class _Compiler:
         """Whether ``tree`` reads a parameter that has only a placeholder value."""
         if not self.placeholders:
             return False
-        return any(name in self.placeholders for name in _parameters_read(tree))
+        return any(name in self.placeholders for name in parameters_read(tree))
 
     def _output(self, output) -> OutputDefinition:
         enabled = True
@@ -330,32 +330,6 @@ class _Compiler:
                          ("resources", cycle[0]))
             return definitions
         return {name: definitions[name] for name in _stable_order(graph, list(definitions))}
-
-
-def _parameters_read(tree: Any) -> Iterable[str]:
-    """Names of the parameters a tree reads with ``get_param`` (literal names only)."""
-    stack = [tree]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, GetParam):
-            args = item.args
-            name = args if isinstance(args, str) else (args[0] if isinstance(args, list) and args else None)
-            if isinstance(name, str):
-                yield name
-            stack.append(args)
-        elif isinstance(item, Function):
-            stack.append(item.args)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-
-
-def _has_dependencies(tree: Any, scope: StackScope) -> bool:
-    try:
-        return next(dependencies(tree, scope), None) is not None
-    except (TemplateError, InvalidArguments):  # a function's dependencies() raises InvalidArguments
-        return True
 
 
 def _stable_order(graph: Mapping[str, Iterable[str]], names: list[str]) -> list[str]:

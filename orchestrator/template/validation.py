@@ -18,9 +18,9 @@ from .constraints import CustomConstraints
 from .definitions import ResourceDefinition
 from .environment import Environment, environment_for_request
 from .errors import Problem, TemplateError
-from .functions.base import ELIDED, Function, dependencies
+from .functions.base import ELIDED, calls_in, refers_to_resources
 from .functions.cfn import Ref
-from .functions.references import GetParam
+from .functions.references import parameters_read
 from .loader import DEFAULT_LIMITS, Document, Limits, load
 from .scope import TypeCatalog
 from .template import Template
@@ -176,7 +176,7 @@ class Validator:
         properties = resource.properties
         if isinstance(properties, dict):
             return properties
-        if _depends_on_resources(parent, properties):
+        if refers_to_resources(properties, parent.scope):
             return None
         try:
             resolved = parent.resolve(properties)
@@ -197,7 +197,7 @@ class Validator:
             if schema is None:
                 continue
             # A value read from a parent parameter that has only a placeholder is not known either.
-            if value is None or value is ELIDED or _depends_on_resources(parent, tree) \
+            if value is None or value is ELIDED or refers_to_resources(tree, parent.scope) \
                     or _reads_parameters(tree, unset):
                 unknown.add(name)
             else:
@@ -205,26 +205,10 @@ class Validator:
         return values, unknown
 
 
-def _depends_on_resources(parent: StackDefinition, tree: Any) -> bool:
-    try:
-        return next(dependencies(tree, parent.scope), None) is not None
-    except TemplateError:
-        return True
-
-
 def _reads_parameters(tree: Any, names: set[str]) -> bool:
     """Whether ``tree`` reads one of the parameters ``names`` (or a parameter named only at run time)."""
-    stack = [tree] if names else []
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (GetParam, Ref)):
-            name = item.args[0] if isinstance(item.args, list) and item.args else item.args
-            if not isinstance(name, str) or name in names:
-                return True
-        if isinstance(item, Function):
-            stack.append(item.args)
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+    if not names:
+        return False
+    if any(isinstance(call, Ref) for call in calls_in(tree)):
+        return True  # Ref names a parameter or a resource: treat it as unknown
+    return any(name is None or name in names for name in parameters_read(tree))

@@ -225,6 +225,17 @@ def dependencies(value: Any, scope: Scope) -> Iterator[str]:
         yield from function.dependencies(scope)
 
 
+def refers_to_resources(value: Any, scope: Scope) -> bool:
+    """Whether a tree reads any resource (so its value is known only once they exist).
+
+    A tree whose references cannot even be worked out counts as reading one.
+    """
+    try:
+        return next(dependencies(value, scope), None) is not None
+    except (TemplateError, InvalidArguments):
+        return True
+
+
 def functions_in(value: Any) -> Iterator[Function]:
     """The outermost function calls in a tree (not those nested in calls)."""
     stack = [value]
@@ -232,6 +243,20 @@ def functions_in(value: Any) -> Iterator[Function]:
         item = stack.pop()
         if isinstance(item, Function):
             yield item
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def calls_in(value: Any) -> Iterator[Function]:
+    """Every function call in a tree, the ones nested in other calls' arguments included."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Function):
+            yield item
+            stack.append(item.args)
         elif isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, list):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ..errors import InvalidArguments
-from .base import Function, Scope, is_function, require, resolve
+from .base import Function, Scope, calls_in, is_function, require, resolve
 
 
 class GetParam(Function):
@@ -239,3 +239,12 @@ class ResourceFacade(Function):
             raise InvalidArguments(f'Incorrect arguments to "{self.name}" should be: {self.name}: '
                                    f"({'|'.join(self.keys)})")
         return scope.facade(key)
+
+
+def parameters_read(tree: Any) -> Iterator[str | None]:
+    """Names of the parameters a tree reads with ``get_param``; ``None`` for a name computed at run time."""
+    for call in calls_in(tree):
+        if isinstance(call, GetParam):
+            args = call.args
+            name = args[0] if isinstance(args, list) and args else args
+            yield name if isinstance(name, str) else None
