@@ -81,7 +81,8 @@ def run_scenario(scenario: str, database_url: str | None) -> dict:
     """Create then delete the scenario's stack once; timings and peak memory of this process."""
     from orchestrator.db.database import Database
     from orchestrator.engine.context import EngineContext, EngineSettings, freeze_startup_objects
-    from orchestrator.engine.service import Engine, StackRequest
+    from orchestrator.engine.requests import StackRequest
+    from orchestrator.engine.service import Engine
     from resources.registry import PluginRegistry
 
     with tempfile.TemporaryDirectory() as folder:

@@ -29,6 +29,7 @@ from orchestrator.template.errors import TemplateError
 from orchestrator.template.template import Template
 from orchestrator.template.validation import Validator
 
+from .errors import RequestLimitExceeded
 from .events import stack_started
 from .nested_runs import ChildRuns, Tree, error_of
 from .runtime import PluginRuntime
@@ -38,12 +39,6 @@ from .stack_view import StackView, load_stack_row, load_stack_view
 #: the resource rows that count against the resource limit: current and not deleted
 _LIVE = (ResourceRow.replaced_by.is_(None),
          not_(and_(ResourceRow.action == "DELETE", ResourceRow.status == "COMPLETE")))
-
-
-def _limit_error(message: str) -> Exception:
-    from .service import RequestLimitExceeded  # service imports this module
-
-    return RequestLimitExceeded(message)
 
 
 def check_provider_templates(context: Any, template: Template, environment: Environment,
@@ -104,7 +99,7 @@ class NestedStacks:
         depth = (parent.row.nested_depth or 0) + 1
         limit = self._context.settings.max_nested_depth
         if depth > limit:
-            raise _limit_error(f"Recursion depth exceeds {limit}.")
+            raise RequestLimitExceeded(f"Recursion depth exceeds {limit}.")
         child_id = str(uuid.uuid4())
         name = parent.physical_name(record) if record is not None else f"{parent.name}-{resource_name}"
         files = dict(parent.files if files is None else files)
@@ -322,7 +317,7 @@ class NestedStacks:
             if tree.resource_count is None:
                 tree.resource_count = self._count_tree_resources()
             if added > 0 and tree.resource_count + added > limit:
-                raise _limit_error("Maximum resources per stack exceeded.")
+                raise RequestLimitExceeded("Maximum resources per stack exceeded.")
             tree.resource_count += added
 
     def _count_tree_resources(self) -> int:

@@ -36,6 +36,7 @@ from orchestrator.db.models import StackLock, utcnow
 
 from . import locks
 from .events import event_row
+from .requests import Job
 
 if TYPE_CHECKING:
     from .service import Engine
@@ -115,8 +116,6 @@ def _claim(engine: "Engine", orphan: Orphan, holder: str) -> Orphan | None:
 
 
 async def _resume_all(engine: "Engine", orphans: list[Orphan], holder: str) -> None:
-    from .service import Job
-
     async def resume(orphan: Orphan) -> None:
         log.info("resuming %s of stack %s (%s)", orphan.action, orphan.name, orphan.stack_id)
         try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, Mapping
 
 from sqlalchemy import Connection, insert, select, update
@@ -23,9 +23,7 @@ from orchestrator.db.models import Resource as ResourceRow
 from orchestrator.db.models import Stack as StackRow
 from orchestrator.db.models import utcnow
 from orchestrator.db.templates import store_template
-from orchestrator.template.compiler import StackDefinition, StackIdentity, compile_stack
-from orchestrator.template.environment import Environment, environment_for_request
-from orchestrator.template.errors import TemplateError
+from orchestrator.template.compiler import StackDefinition
 from orchestrator.template.template import Template
 
 from . import locks
@@ -34,87 +32,17 @@ from .attributes import referenced_attributes
 from .context import EngineContext
 from .events import event_row, purge_old_events, stack_started
 from .exports import abandon, adoption_data, export_stack
-from .nested import NestedStacks, check_provider_templates
+from .nested import NestedStacks
 from .operation import Operation
 from .preview import ResourcePreview, preview_create, preview_update
+from .errors import NotSupported, StackExists, StackNotFound
+from .requests import Job, StackRequest, prepare_create, prepare_update
 from .update import UpdateOutcome
 from .runtime import PluginRuntime
 from .siblings import StackResources
 from .signals import signal_resource
 from .snapshots import new_snapshot, prepare_restore
 from .stack_view import StackView, TemplateCache, load_records, load_stack_row, load_stack_view
-
-
-class StackNotFound(LookupError):
-    """No such stack in this project (HTTP 404)."""
-
-
-class StackExists(Exception):
-    """The project already has a stack of that name (HTTP 409)."""
-
-
-class RequestLimitExceeded(Exception):
-    """A limit of the service was reached (HTTP 400, as in Heat)."""
-
-
-class NotSupported(Exception):
-    """The request cannot be carried out in the stack's current state (HTTP 400, as in Heat)."""
-
-
-def merge_for_patch(old: Environment, old_parameters: Mapping[str, Any], new: Environment,
-                    parameter_types: Mapping[str, str]) -> Environment:
-    """A PATCH update's environment: the stack's current one with the request's laid over it."""
-    return Environment(
-        parameters={k: v for k, v in {**old_parameters, **new.parameters}.items() if k in parameter_types},
-        parameter_defaults={**old.parameter_defaults, **new.parameter_defaults},
-        resource_registry=old.resource_registry.merged(new.resource_registry),
-        event_sinks=new.event_sinks or old.event_sinks,
-        encrypted_param_names=new.encrypted_param_names or old.encrypted_param_names,
-        parameter_merge_strategies={**old.parameter_merge_strategies, **new.parameter_merge_strategies})
-
-
-def _refuse_immutable_changes(old: Template, new: Template, old_values: Mapping[str, Any],
-                              new_values: Mapping[str, Any]) -> None:
-    """Heat's rule: an immutable parameter of both templates may not change its value."""
-    changed = sorted(name for name, schema in new.parameters.items()
-                     if schema.immutable and name in old.parameters
-                     and new_values.get(name, schema.default) != old_values.get(name, old.parameters[name].default))
-    if changed:
-        raise TemplateError(f"The following parameters are immutable and may not be updated: {', '.join(changed)}")
-
-
-@dataclass
-class StackRequest:
-    """What a client asks for when it creates (or later updates) a stack; Heat's API fields."""
-
-    name: str
-    template: Mapping[str, Any] | str
-    project_id: str = "default"
-    username: str | None = None
-    parameters: Mapping[str, Any] = field(default_factory=dict)
-    environment: Mapping[str, Any] | None = None
-    environment_files: list[str] | None = None
-    files: Mapping[str, str] = field(default_factory=dict)
-    timeout_mins: int | None = None
-    #: ``None`` keeps the stack's current setting on update (Heat's default on create: True)
-    disable_rollback: bool | None = None
-    tags: list[str] | None = None
-
-
-@dataclass(frozen=True)
-class Job:
-    """A stored operation waiting to be run: the stack, the action and the lock holder."""
-
-    stack_id: str
-    action: str
-    holder: str
-    #: what the action works on besides the stack (a snapshot's id)
-    argument: str | None = None
-
-    def to_message(self) -> dict:
-        """What goes on the queue."""
-        return {"stack_id": self.stack_id, "action": self.action, "holder": self.holder,
-                "argument": self.argument}
 
 
 class Engine:
@@ -130,23 +58,7 @@ class Engine:
 
     def prepare(self, request: StackRequest, stack_id: str) -> tuple[Template, Any, StackDefinition]:
         """Parse, merge and compile a request; ``TemplateError`` lists every problem."""
-        template = (Template.load(request.template, "template") if isinstance(request.template, str)
-                    else Template.from_data(request.template, "template"))
-        types = {name: schema.type for name, schema in template.parameters.items()}
-        environment = environment_for_request(request.environment, request.parameters,
-                                              request.environment_files, request.files, types)
-        definition = compile_stack(template, environment, files=request.files,
-                                   identity=StackIdentity(request.name, stack_id, request.project_id),
-                                   catalog=self.context.plugins,
-                                   custom_constraints=self.context.custom_constraints)
-        # nested stacks: template resources' properties must fit their templates (Heat checks on request)
-        check_provider_templates(self.context, template, environment, request.files, definition,
-                                 StackIdentity(request.name, stack_id, request.project_id))
-        limit = self.context.settings.max_resources_per_stack
-        if limit >= 0 and len(definition.resources) > limit:
-            raise RequestLimitExceeded(f"You have reached the maximum resources per stack, {limit}. "
-                                       "Please delete some resources.")
-        return template, environment, definition
+        return prepare_create(self.context, request, stack_id)
 
     def create_stack(self, request: StackRequest, *, action: str = "CREATE") -> Job:
         """Check and store a new stack; the returned job creates (or adopts) its resources."""
@@ -243,25 +155,8 @@ class Engine:
                 raise NotSupported(f"Updating a stack when it is {row.action.lower()}d is not supported."
                                    if row.status == "COMPLETE" else
                                    f"Stack {row.name} already has an action ({row.action}) in progress.")
-            old_template, old_environment, old_files, _ = self.templates.get(connection, row.template_id)
-        old_parameters = {k: v for k, v in (row.parameters or {}).items() if k not in clear}
-        if existing:
-            request = replace(request, template=request.template or old_template.data,
-                              files={**old_files, **request.files})
-        template = (Template.load(request.template, "template") if isinstance(request.template, str)
-                    else Template.from_data(request.template, "template"))
-        types = {name: schema.type for name, schema in template.parameters.items()}
-        environment = environment_for_request(request.environment, request.parameters,
-                                              request.environment_files, request.files, types)
-        if existing:
-            environment = merge_for_patch(old_environment, old_parameters, environment, types)
-        _refuse_immutable_changes(old_template, template, row.parameters or {}, environment.parameters)
-        definition = compile_stack(template, environment, files=request.files,
-                                   identity=StackIdentity(row.name, stack_id, row.project_id),
-                                   catalog=self.context.plugins, custom_constraints=self.context.custom_constraints)
-        check_provider_templates(self.context, template, environment, request.files, definition,  # nested stacks
-                                 StackIdentity(row.name, stack_id, row.project_id))
-        return template, environment, request.files, definition, row
+            template, environment, files, _ = self.templates.get(connection, row.template_id)
+        return (*prepare_update(self.context, row, (template, environment, files), request, existing, clear), row)
 
     def _begin(self, stack_id: str, action: str, allowed_from: tuple[str, ...] | None = None) -> Job:
         job = Job(stack_id, action, str(uuid.uuid4()))

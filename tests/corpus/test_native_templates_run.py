@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.engine.service import StackRequest
+from orchestrator.engine.requests import StackRequest
 from orchestrator.template.files import gather
 from tests.engine.harness import FAST, make_harness
 

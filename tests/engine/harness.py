@@ -18,7 +18,8 @@ from sqlalchemy import create_engine, select, text
 from orchestrator.db.database import Database
 from orchestrator.db.models import Event, Resource, Stack
 from orchestrator.engine.context import EngineContext, EngineSettings
-from orchestrator.engine.service import Engine, Job, StackRequest
+from orchestrator.engine.requests import Job, StackRequest
+from orchestrator.engine.service import Engine
 from resources.registry import PluginRegistry
 
 #: settings that keep tests fast: short polls, quick retries, a short lock lease

@@ -40,7 +40,8 @@ ENGINE_PROCESS = """
 import json, sys
 from orchestrator.db.database import Database
 from orchestrator.engine.context import EngineContext, EngineSettings
-from orchestrator.engine.service import Engine, StackRequest
+from orchestrator.engine.requests import StackRequest
+from orchestrator.engine.service import Engine
 from resources.registry import PluginRegistry
 
 url, action, argument, settings = sys.argv[1:5]

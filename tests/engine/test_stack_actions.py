@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from orchestrator.engine.service import NotSupported
+from orchestrator.engine.errors import NotSupported
 
 TEMPLATE = """
 heat_template_version: 2018-08-31

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.engine.service import StackRequest
+from orchestrator.engine.requests import StackRequest
 from orchestrator.template.errors import TemplateError
 
 BASE = """
