@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Mapping
 from orchestrator.template.constraints import (AllowedPattern, AllowedValues, Constraint, CustomConstraints,
                                                Length, Range)
 from orchestrator.template.errors import InvalidArguments, Path
+from orchestrator.template.parameters import boolean_value
 
 __all__ = [
     "ANY", "AllowedPattern", "AllowedValues", "Any_", "Attribute", "BOOLEAN", "Boolean", "INTEGER", "Integer",
@@ -204,19 +205,11 @@ def _number(value: Any) -> int | float:
     raise InvalidArguments(f"Value '{value}' is not a number")
 
 
-_TRUE = frozenset(("t", "true", "on", "y", "yes", "1"))
-_FALSE = frozenset(("f", "false", "off", "n", "no", "0"))
-
-
 def _boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise InvalidArguments(f'"{value}" is not a valid boolean')
+    result = boolean_value(value)
+    if result is None:
+        raise InvalidArguments(f'"{value}" is not a valid boolean')
+    return result
 
 
 def _map(value: Any) -> dict:

@@ -142,7 +142,8 @@ _JSON_KIND = {str: "a string", int: "a number", float: "a number", bool: "a bool
               type(None): "null"}
 
 
-def _to_boolean(value: Any, shown: str | None) -> bool:
+def boolean_value(value: Any) -> bool | None:
+    """``value`` read as a boolean the way Heat reads one (``yes``, ``off``, ``1`` …); ``None`` if it is none."""
     if isinstance(value, bool):
         return value
     word = str(value).strip().lower()
@@ -150,8 +151,15 @@ def _to_boolean(value: Any, shown: str | None) -> bool:
         return True
     if word in _FALSE:
         return False
-    raise InvalidArguments(f"Unrecognized value '{_shown(value, shown)}', acceptable values are: "
-                           f"{_ACCEPTABLE}")
+    return None
+
+
+def _to_boolean(value: Any, shown: str | None) -> bool:
+    result = boolean_value(value)
+    if result is None:
+        raise InvalidArguments(f"Unrecognized value '{_shown(value, shown)}', acceptable values are: "
+                               f"{_ACCEPTABLE}")
+    return result
 
 
 #: parameter type -> converter of user values (strings from a CLI, JSON values from the API)
