@@ -136,6 +136,10 @@ class PluginRegistry:
             return None  # (nested stacks: groups answer "resource.0.name" and the like)
         return frozenset(cls.attributes_schema) | {"show"}
 
+    def supports(self, type_name: str, action: str) -> bool:
+        cls = self._plugins.get(type_name)
+        return cls is not None and cls.supports(action)
+
     def check_properties(self, type_name: str, properties: Any,
                          unknown: frozenset[str]) -> list[tuple[TemplatePath, str]]:
         """Problems with a resource's properties, as (path below ``properties``, message)."""

@@ -257,6 +257,9 @@ class _Compiler:
         if self.catalog is not None and resolved is not None and resolved.template is None \
                 and self.catalog.has_type(resolved.type_name):
             self._check_properties(snippet, resolved.type_name)
+            if snippet.deletion_policy == "Snapshot" and not self.catalog.supports(resolved.type_name, "snapshot"):
+                self.problem(f'"Snapshot" deletion policy not supported: {resolved.type_name} cannot take '
+                             "snapshots", snippet.path + ("deletion_policy",))
         registry = self.environment.resource_registry
         return ResourceDefinition(
             name=snippet.name,

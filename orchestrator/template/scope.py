@@ -36,6 +36,9 @@ class TypeCatalog(Protocol):
     def attribute_names(self, type_name: str) -> frozenset[str] | None:
         """The attributes of ``type_name``; ``None`` when any name is acceptable."""
 
+    def supports(self, type_name: str, action: str) -> bool:
+        """Whether the type's plugin implements an optional action (``snapshot``, ``suspend``, …)."""
+
     def check_properties(self, type_name: str, properties: Any,
                          unknown: frozenset[str]) -> list[tuple[tuple, str]]:
         """Problems with property values as ``(path below properties, message)``.

@@ -631,3 +631,18 @@ def test_reference_errors_inside_dependency_walks_are_template_errors_with_a_cat
     assert caught.value.problems[0].message == (
         "The specified reference \"\" is incorrect: there is no parameter or resource named ''")
     assert caught.value.problems[0].path == ("resources", "r", "properties", "Ref")
+
+
+def test_snapshot_deletion_policy_needs_a_plugin_that_snapshots():
+    from orchestrator.template.compiler import compile_stack
+    from orchestrator.template.errors import TemplateError
+    from orchestrator.template.template import Template
+    from resources.registry import PluginRegistry
+
+    template = Template.load("heat_template_version: 2018-08-31\nresources:\n"
+                             "  r: {type: OS::Heat::TestResource, deletion_policy: Snapshot}\n", "t.yaml")
+    with pytest.raises(TemplateError) as failure:
+        compile_stack(template, catalog=PluginRegistry.discover())
+    problem = failure.value.problems[0]
+    assert problem.message.startswith('"Snapshot" deletion policy not supported')
+    assert (problem.line, problem.column) == (3, 37)
