@@ -51,6 +51,9 @@ class Catalog:
     def check_properties(self, type_name, properties, unknown):
         return []
 
+    def supports(self, type_name, action):
+        return type_name == "OS::Nova::Server"
+
 
 class State:
     """Resource state as the engine would give it."""

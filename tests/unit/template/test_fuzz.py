@@ -54,6 +54,9 @@ class AcceptEverything:
     def check_properties(self, type_name, properties, unknown):
         return []
 
+    def supports(self, type_name, action):
+        return True
+
 
 class ResourceState:
     """Live resource facts for ``resolve``: references and attributes of any shape."""
