@@ -9,7 +9,7 @@ from dataclasses import asdict, replace
 
 import click
 
-from orchestrator.template.errors import Problem, TemplateError, format_path
+from orchestrator.template.errors import Problem, TemplateError, format_path, in_document_order
 from orchestrator.template.files import gather, url_to_path
 from orchestrator.template.validation import Report, Validator
 
@@ -43,7 +43,9 @@ def validate(settings, template_file: str, environments: tuple[str, ...], parame
     values = _parse_parameters(parameters)
     limits = settings.template_limits()
     try:
-        bundle = gather(template_file, environments, limits)
+        # One level beyond the limit is read, so that the validator reports the depth it exceeds.
+        bundle = gather(template_file, environments, limits,
+                        max_depth=settings.limits.max_nested_stack_depth + 1)
     except TemplateError as exc:
         report = Report(problems=exc.problems)
     else:
@@ -78,7 +80,7 @@ def _parse_parameters(pairs: tuple[str, ...]) -> dict[str, str]:
 def _print_report(name: str, report: Report) -> None:
     for warning in report.all_warnings():
         click.echo(_line(warning, "warning: "), err=True)
-    problems = sorted(report.all_problems(), key=lambda p: (p.source or "", p.line or 0, p.column or 0))
+    problems = in_document_order(report.all_problems())
     for problem in problems:
         click.echo(_line(problem), err=True)
     if problems:
@@ -88,9 +90,7 @@ def _print_report(name: str, report: Report) -> None:
 
 
 def _line(problem: Problem, prefix: str = "") -> str:
-    where = format_path(problem.path)
-    message = f"{where}: {problem.message}" if where else problem.message
-    return f"{_shown(problem).location()}: {prefix}{message}"
+    return f"{_shown(problem).location()}: {prefix}{problem.text}"
 
 
 def _shown(problem: Problem) -> Problem:
@@ -122,17 +122,13 @@ def _print_plan(name: str, report: Report, indent: str) -> None:
                 value = json.dumps(value)
             click.echo(f"{indent}  {parameter['name']:<{width}}  {parameter['type']:<20}  = {value}")
     click.echo(f"{indent}Resources, in dependency order ({len(plan.resources)}):")
-    for resource in plan.resources:
-        if resource["template"]:
-            written = resource["type"].split(" -> ")[0]
-            shown = _display(resource["template"])
-            resource["type"] = shown if written == resource["template"] else f"{written} -> {shown}"
     if plan.resources:
+        types = [_type_shown(resource) for resource in plan.resources]
         width = max(len(r["name"]) for r in plan.resources)
-        type_width = max(len(r["type"]) for r in plan.resources)
-        for resource in plan.resources:
+        type_width = max(len(shown) for shown in types)
+        for resource, shown in zip(plan.resources, types):
             after = f"  after {', '.join(resource['requires'])}" if resource["requires"] else ""
-            click.echo(f"{indent}  {resource['name']:<{width}}  {resource['type']:<{type_width}}{after}".rstrip())
+            click.echo(f"{indent}  {resource['name']:<{width}}  {shown:<{type_width}}{after}".rstrip())
     if plan.outputs:
         click.echo(f"{indent}Outputs:")
         for output in plan.outputs:
@@ -144,6 +140,16 @@ def _print_plan(name: str, report: Report, indent: str) -> None:
         if child.definition is not None:
             _print_plan(f"{_display(child.definition.template.name)} (nested stack of {resource})", child,
                         indent + "  ")
+
+
+def _type_shown(resource: dict) -> str:
+    """``type``, or ``type -> what implements it`` (a type, or a template shown as users named it)."""
+    written = resource["type"]
+    if resource["template"]:
+        shown = _display(resource["template"])
+        return shown if written == resource["template"] else f"{written} -> {shown}"
+    resolved = resource["resolved_type"]
+    return written if written == resolved else f"{written} -> {resolved}"
 
 
 def _report_data(name: str, report: Report) -> dict:

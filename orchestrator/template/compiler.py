@@ -9,17 +9,18 @@ walks; resolving a value against it is cheap because all checking is done.
 
 from __future__ import annotations
 
-import graphlib
+import functools
+import heapq
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from .constraints import CustomConstraints, default_custom_constraints
+from .constraints import CustomConstraints, shared_custom_constraints
 from .definitions import OutputDefinition, Plan, ResourceDefinition
 from .environment import Environment
 from .errors import InvalidArguments, Path, Problem, TemplateError
-from .functions.base import dependencies, refers_to_resources, resolve, validate
+from .functions.base import dependencies, refers_to_resources, resolve, type_name, unknown_reference, validate
 from .functions.logic import evaluate_condition
-from .functions.references import parameters_read
+from .functions.references import reads_parameters
 from .parameters import bind_parameters, masked
 from .scope import ConditionTable, ResourceState, StackScope, TypeCatalog
 from .template import Template, locate
@@ -50,12 +51,17 @@ class StackDefinition:
         self.scope = scope
         self.resources = resources
         self.outputs = outputs
+        #: the template's warnings, then the compiler's own
         self.warnings = warnings
-        required_by: dict[str, set[str]] = {name: set() for name in resources}
-        for name, definition in resources.items():
+
+    @functools.cached_property
+    def required_by(self) -> dict[str, frozenset[str]]:
+        """resource name -> the resources that need it."""
+        required_by: dict[str, set[str]] = {name: set() for name in self.resources}
+        for name, definition in self.resources.items():
             for needed in definition.requires:
                 required_by[needed].add(name)
-        self.required_by = {name: frozenset(names) for name, names in required_by.items()}
+        return {name: frozenset(names) for name, names in required_by.items()}
 
     def resolve(self, value: Any, state: ResourceState | None = None) -> Any:
         """Resolve a function tree of this stack against resource ``state``."""
@@ -88,7 +94,8 @@ class StackDefinition:
         resources = [
             {
                 "name": d.name,
-                "type": d.type if d.type == d.resolved_type else f"{d.type} -> {d.resolved_type}",
+                "type": d.type,
+                "resolved_type": d.resolved_type,
                 "requires": sorted(d.requires),
                 "template": d.template,
             }
@@ -121,10 +128,15 @@ def compile_stack(
 
     ``catalog`` says which resource types exist; without one every type is
     accepted.  ``allow_unknown_types`` turns an unknown type into a warning.
+    ``custom_constraints`` check parameters' ``custom_constraint`` entries
+    (the default ones when not given); ``constraint_context`` is handed to
+    each of those checks: whatever a check needs to ask the cloud (nothing
+    passes one yet; it is for constraints that look up cloud resources).
+    ``facade`` is what ``resource_facade`` gives in a nested stack.
     ``placeholders`` are unchecked stand-ins for parameter values not known yet.
     """
     return _Compiler(template, environment or Environment(), files or {}, identity or StackIdentity(),
-                     catalog, allow_unknown_types, custom_constraints or default_custom_constraints(),
+                     catalog, allow_unknown_types, custom_constraints or shared_custom_constraints(),
                      constraint_context, facade, placeholders).compile()
 
 
@@ -169,9 +181,11 @@ class _Compiler:
                 self.placeholders)
         except TemplateError as exc:
             raise template.locate(exc) from None
-        conditions = ConditionTable(template.conditions, lambda expr: resolve(expr, scope))
-        self.scope = scope = StackScope(parameters, conditions if template.version.has_conditions else None,
-                                        {}, {}, self.files, self.catalog, self.facade, template.version.date)
+        # Conditions read only parameters: they are evaluated in the scope without resources.
+        conditions = ConditionTable(template.conditions, lambda expr: resolve(expr, parameter_scope))
+        parameter_scope = StackScope(parameters, conditions if template.version.has_conditions else None,
+                                     {}, {}, self.files, self.catalog, self.facade)
+        self.scope = parameter_scope
         for name in template.conditions:
             self.check(("conditions", name), conditions.value, name)
         if self.problems:
@@ -185,8 +199,7 @@ class _Compiler:
             # A type that failed to resolve is reported once; references to the
             # resource must not add "there is no resource named …" on top.
             resource_types[name] = resolved[name].type_name if resolved[name] is not None else snippet.type
-        scope = self.scope = StackScope(parameters, scope.conditions, resource_types, disabled, self.files,
-                                        self.catalog, self.facade, template.version.date)
+        self.scope = parameter_scope.with_resources(resource_types, disabled)
         definitions = {name: self._definition(snippet, resolved[name]) for name, snippet in enabled.items()}
         outputs = {name: self._output(output) for name, output in template.outputs.items()}
         if self.problems:
@@ -194,7 +207,8 @@ class _Compiler:
         ordered = self._order(definitions)
         if self.problems:
             raise TemplateError(self.problems)
-        return StackDefinition(template, self.environment, parameters, scope, ordered, outputs, self.warnings)
+        return StackDefinition(template, self.environment, parameters, self.scope, ordered, outputs,
+                               self.warnings)
 
     def _split_by_condition(self) -> tuple[dict, dict]:
         enabled, disabled = {}, {}
@@ -237,10 +251,10 @@ class _Compiler:
             path = snippet.path + (key,)
             before = len(self.problems)
             self.check(path, validate, tree, scope)
-            if len(self.problems) > before:
-                continue  # its dependencies would only repeat the same problem
+            if len(self.problems) > before or key not in ("properties", "metadata"):
+                continue  # only these two need other resources; a failed one would repeat its problem
             names = self.check(path, lambda t: list(dependencies(t, scope)), tree)
-            if names and key in ("properties", "metadata"):
+            if names:
                 requires.update(names)
         explicit = []
         for index, name in enumerate(snippet.depends_on):
@@ -249,8 +263,8 @@ class _Compiler:
             except InvalidArguments:
                 continue  # depending on a disabled resource is tolerated, as in Heat
             if not exists:
-                self.problem(f'The specified reference "{name}" (in resources.{snippet.name}.depends_on) is '
-                             f"incorrect: there is no resource named {name!r}", snippet.path + ("depends_on", index))
+                self.problem(unknown_reference(name, where=f" (in resources.{snippet.name}.depends_on)"),
+                             snippet.path + ("depends_on", index))
             else:
                 explicit.append(name)
         requires.update(explicit)
@@ -279,7 +293,7 @@ class _Compiler:
             path=snippet.path,
         )
 
-    def _check_properties(self, snippet, type_name: str) -> None:
+    def _check_properties(self, snippet, resource_type: str) -> None:
         """Check property values against the type's schema, where they are known yet."""
         path = snippet.path + ("properties",)
         scope = self.scope
@@ -290,26 +304,20 @@ class _Compiler:
             tree = self.check(path, resolve, tree, scope)
             if not isinstance(tree, dict):
                 if tree is not None:
-                    self.problem(f"Properties must be a map, not {type(tree).__name__}", path)
+                    self.problem(f"Properties must be a map, not {type_name(tree)}", path)
                 return
         values, unknown = {}, set()
         for key, value in tree.items():
             values[key] = None
-            if refers_to_resources(value, scope) or self._reads_placeholder(value):
+            if refers_to_resources(value, scope) or reads_parameters(value, self.placeholders or ()):
                 unknown.add(key)  # known only once the resources (or the parameters) it reads exist
                 continue
             try:
                 values[key] = resolve(value, scope)
             except TemplateError:
                 unknown.add(key)  # already reported by validation
-        for subpath, message in self.catalog.check_properties(type_name, values, frozenset(unknown)):
+        for subpath, message in self.catalog.check_properties(resource_type, values, frozenset(unknown)):
             self.problem(f"Property error: {message}", path + tuple(subpath))
-
-    def _reads_placeholder(self, tree: Any) -> bool:
-        """Whether ``tree`` reads a parameter that has only a placeholder value."""
-        if not self.placeholders:
-            return False
-        return any(name in self.placeholders for name in parameters_read(tree))
 
     def _output(self, output) -> OutputDefinition:
         enabled = True
@@ -322,23 +330,23 @@ class _Compiler:
 
     def _order(self, definitions: dict[str, ResourceDefinition]) -> dict[str, ResourceDefinition]:
         """Definitions in dependency order; ties keep the template's order."""
+        names = list(definitions)
         graph = {name: definition.requires for name, definition in definitions.items()}
-        try:
-            graphlib.TopologicalSorter(graph).prepare()
-        except graphlib.CycleError as exc:
-            # graphlib lists each node before the nodes that need it; users read
-            # "a -> b" as "a needs b", so the cycle is shown the other way round.
-            cycle = list(reversed(exc.args[1]))
+        order = _stable_order(graph, names)
+        if len(order) < len(names):
+            ordered = set(order)
+            cycle = _cycle(graph, [name for name in names if name not in ordered])
             self.problem(f"Circular Dependency Found: {' -> '.join(cycle)} (each resource needs the next)",
                          ("resources", cycle[0]))
             return definitions
-        return {name: definitions[name] for name in _stable_order(graph, list(definitions))}
+        return {name: definitions[name] for name in order}
 
 
 def _stable_order(graph: Mapping[str, Iterable[str]], names: list[str]) -> list[str]:
-    """Kahn's algorithm, always taking the earliest ready name in template order."""
-    import heapq
+    """Kahn's algorithm, always taking the earliest ready name in template order.
 
+    Names on a cycle, and those needing one, are left out.
+    """
     position = {name: index for index, name in enumerate(names)}
     waiting = {name: len(set(graph[name])) for name in names}
     dependants: dict[str, list[str]] = {name: [] for name in names}
@@ -356,3 +364,21 @@ def _stable_order(graph: Mapping[str, Iterable[str]], names: list[str]) -> list[
             if waiting[dependant] == 0:
                 heapq.heappush(ready, position[dependant])
     return order
+
+
+def _cycle(graph: Mapping[str, Iterable[str]], left: list[str]) -> list[str]:
+    """A cycle among the names Kahn's algorithm ``left`` (in template order), as ``a -> … -> a``.
+
+    Each of them still needs one of the others, so following needs from the
+    first one must come back to a name already seen; the earliest need in
+    template order is followed, so the cycle named does not depend on hashing.
+    """
+    position = {name: index for index, name in enumerate(left)}
+    walk = [left[0]]
+    seen = {left[0]: 0}
+    while True:
+        name = min((needed for needed in graph[walk[-1]] if needed in position), key=position.__getitem__)
+        if name in seen:
+            return walk[seen[name]:] + [name]
+        seen[name] = len(walk)
+        walk.append(name)

@@ -10,6 +10,7 @@ after the value has been converted to that type.  Messages follow Heat's.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from numbers import Number
@@ -17,13 +18,15 @@ from typing import Any, Callable, ClassVar, Collection, Iterable, Mapping
 
 from .custom_constraints import Checker, CustomConstraints, default_custom_constraints
 from .errors import InvalidArguments
+from .versions import first_version_with
 
 __all__ = [
     "AllowedPattern", "AllowedValues", "CONSTRAINT_CLASSES", "Checker", "Constraint",
     "CustomConstraint", "CustomConstraints", "Length", "Modulo", "Range", "check_constraints",
-    "default_custom_constraints", "parse_constraint",
+    "default_custom_constraints", "parse_constraint", "shared_custom_constraints",
 ]
 
+#: the parameter types
 STRING, NUMBER, JSON, LIST, BOOLEAN = "string", "number", "json", "comma_delimited_list", "boolean"
 DESCRIPTION = "description"
 
@@ -210,7 +213,8 @@ class AllowedValues(Constraint):
         self.allowed = tuple(allowed)
         # Compare in the parameter's type, so allowed [1, 2] admits "1" for a
         # number and allowed [true] admits "yes" for a boolean, as in Heat.
-        self._normalised = tuple(normalise(v) for v in self.allowed) if normalise else self.allowed
+        self._normalised = self.allowed if normalise is None else tuple(
+            _normalised(normalise, item, index) for index, item in enumerate(self.allowed))
         self._as_text = frozenset(str(v) for v in self.allowed)
 
     @classmethod
@@ -218,13 +222,6 @@ class AllowedValues(Constraint):
                         normalise: Callable[[Any], Any] | None = None, **_: Any) -> AllowedValues:
         if not isinstance(definition, list):
             raise InvalidArguments("AllowedValues must be a list")
-        if normalise is not None:
-            for index, item in enumerate(definition):
-                try:
-                    normalise(item)
-                except InvalidArguments as exc:
-                    raise InvalidArguments(f"Invalid allowed value {item!r}: {exc.message}",
-                                           (index,)) from None
         return cls(definition, description, normalise)
 
     def is_valid(self, value: Any, custom: CustomConstraints | None, context: Any) -> bool:
@@ -239,6 +236,13 @@ class AllowedValues(Constraint):
 
     def definition(self) -> list:
         return list(self.allowed)
+
+
+def _normalised(normalise: Callable[[Any], Any], item: Any, index: int) -> Any:
+    try:
+        return normalise(item)
+    except InvalidArguments as exc:
+        raise InvalidArguments(f"Invalid allowed value {item!r}: {exc.message}", (index,)) from None
 
 
 class AllowedPattern(Constraint):
@@ -297,7 +301,7 @@ class CustomConstraint(Constraint):
 
     def check(self, value: Any, shown: str | None = None, custom: CustomConstraints | None = None,
               context: Any = None) -> None:
-        registry = custom if custom is not None else _default_registry()
+        registry = custom if custom is not None else shared_custom_constraints()
         items = value if isinstance(value, list) else [value]
         for item in items:
             try:
@@ -309,13 +313,13 @@ class CustomConstraint(Constraint):
         return self.name
 
 
-_DEFAULT_REGISTRY: list[CustomConstraints] = []
+@functools.cache
+def shared_custom_constraints() -> CustomConstraints:
+    """The default custom constraints, built once: for callers that only check values with them.
 
-
-def _default_registry() -> CustomConstraints:
-    if not _DEFAULT_REGISTRY:
-        _DEFAULT_REGISTRY.append(default_custom_constraints())
-    return _DEFAULT_REGISTRY[0]
+    Whoever registers its own checks needs a ``default_custom_constraints()`` of its own.
+    """
+    return default_custom_constraints()
 
 
 #: template key -> constraint class
@@ -343,8 +347,9 @@ def parse_constraint(definition: Any, param_type: str, allowed_keys: Collection[
     if isinstance(definition, dict):
         for key in definition:
             if key in CONSTRAINT_CLASSES and key not in allowed_keys:
+                first = first_version_with("constraint_keys", key) or "?"
                 raise InvalidArguments(f"Invalid key '{key}' for parameter constraints: {key} needs "
-                                       f"heat_template_version {_introduced_in(key)} or later", (key,))
+                                       f"heat_template_version {first} or later", (key,))
     _check_mapping(definition, tuple(allowed_keys) + (DESCRIPTION,), "parameter constraints")
     keys = [key for key in definition if key != DESCRIPTION]
     if not keys:
@@ -364,12 +369,6 @@ def parse_constraint(definition: Any, param_type: str, allowed_keys: Collection[
                                    normalise=normalise)
     except InvalidArguments as exc:
         raise InvalidArguments(exc.message, (key,) + exc.subpath) from None
-
-
-def _introduced_in(key: str) -> str:
-    from .versions import ALL_VERSIONS  # late: versions pulls in every function module
-
-    return next((v.date for v in ALL_VERSIONS if key in v.constraint_keys), "?")
 
 
 def check_constraints(constraints: Iterable[Constraint], value: Any,

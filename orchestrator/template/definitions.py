@@ -57,10 +57,6 @@ class ResourceDefinition:
             data["depends_on"] = list(self.depends_on)
         return data
 
-    def same_as(self, other: "ResourceDefinition") -> bool:
-        """Whether ``other`` says the same thing (an update can keep the resource untouched)."""
-        return self.snippet() == other.snippet() and self.resolved_type == other.resolved_type
-
 
 @dataclass(frozen=True, eq=False)
 class OutputDefinition:
@@ -75,7 +71,14 @@ class OutputDefinition:
 
 @dataclass(frozen=True)
 class Plan:
-    """A readable summary of a compiled stack (what ``template validate`` prints)."""
+    """A readable summary of a compiled stack (what ``template validate`` prints).
+
+    Each resource entry has ``name``, ``type`` (as written), ``resolved_type``
+    (after the registry), ``requires`` and ``template`` (the provider
+    template's key, or ``None``); each parameter ``name``, ``type`` and
+    ``value`` (hidden ones masked); each output ``name``, ``description`` and
+    ``enabled``.
+    """
 
     resources: list[dict] = field(default_factory=list)
     parameters: list[dict] = field(default_factory=list)

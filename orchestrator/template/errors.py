@@ -48,11 +48,19 @@ class Problem:
                 parts.append(str(self.column))
         return ":".join(parts)
 
-    def __str__(self) -> str:
+    @property
+    def text(self) -> str:
+        """``path: message`` (the message alone when the path is empty)."""
         where = format_path(self.path)
-        if where:
-            return f"{self.location()}: {where}: {self.message}"
-        return f"{self.location()}: {self.message}"
+        return f"{where}: {self.message}" if where else self.message
+
+    def __str__(self) -> str:
+        return f"{self.location()}: {self.text}"
+
+
+def in_document_order(problems: Iterable[Problem]) -> list[Problem]:
+    """``problems`` sorted by file, then line and column (unknown positions first)."""
+    return sorted(problems, key=lambda p: (p.source or "", p.line or 0, p.column or 0))
 
 
 class TemplateError(Exception):
@@ -75,9 +83,7 @@ class TemplateError(Exception):
     @property
     def message(self) -> str:
         """The first problem's message: what a one-line client shows."""
-        first = self.problems[0]
-        where = format_path(first.path)
-        return f"{where}: {first.message}" if where else first.message
+        return self.problems[0].text
 
     def __str__(self) -> str:
         return "\n".join(str(problem) for problem in self.problems)

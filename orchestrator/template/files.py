@@ -20,9 +20,12 @@ from urllib.request import pathname2url
 
 from .errors import Path, Problem, TemplateError
 from .loader import DEFAULT_LIMITS, Document, Limits, load
+from .registry import BASE_URL, HOOKS, RESTRICTED, TEMPLATE_SUFFIXES
 
-TEMPLATE_SUFFIXES = (".yaml", ".template")
-_REGISTRY_SKIP_KEYS = frozenset(("base_url", "hooks", "restricted_actions"))
+#: registry keys whose values are not type mappings (``resources`` holds mappings, one level down)
+_REGISTRY_SKIP_KEYS = frozenset((BASE_URL, HOOKS, RESTRICTED))
+#: how deep ``gather`` follows child templates by default
+MAX_DEPTH = 10
 
 
 @dataclass
@@ -50,14 +53,16 @@ def url_to_path(url: str) -> str | None:
 
 
 def gather(template_path: str, environment_paths: tuple[str, ...] | list[str] = (),
-           limits: Limits = DEFAULT_LIMITS) -> Bundle:
+           limits: Limits = DEFAULT_LIMITS, max_depth: int = MAX_DEPTH) -> Bundle:
     """Read a template and environment files from disk with everything they refer to.
 
-    Raises ``TemplateError`` only when the template itself cannot be read or
+    Child templates are followed ``max_depth`` levels down (the template is
+    level 0); a deeper one is reported instead of read.  Raises
+    ``TemplateError`` only when the template itself cannot be read or
     parsed; any other file that is missing or broken is recorded in
     ``Bundle.problems`` so that all of them can be reported together.
     """
-    gatherer = _Gatherer(limits)
+    gatherer = _Gatherer(limits, max_depth)
     url = path_to_url(template_path)
     document = gatherer.read_document(url, None)
     if document is None:
@@ -79,8 +84,9 @@ def gather(template_path: str, environment_paths: tuple[str, ...] | list[str] = 
 
 
 class _Gatherer:
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, max_depth: int = MAX_DEPTH):
         self.limits = limits
+        self.max_depth = max_depth
         self.files: dict[str, str] = {}
         self.documents: dict[str, Document] = {}
         self.problems: list[Problem] = []
@@ -147,7 +153,7 @@ class _Gatherer:
     def child_template(self, url: str, referrer: Document, path: Path) -> None:
         if url in self.files or url in self.documents:
             return
-        if self.depth > 10:
+        if self.depth > self.max_depth:
             self.problems.append(referrer.problem(f"Template nesting is too deep at {url}", path))
             return
         self.documents[url] = document = self.read_document(url, referrer, path)  # type: ignore[assignment]

@@ -34,6 +34,8 @@ _TAG = "tag:yaml.org,2002:"
 _STR, _NULL, _BOOL, _INT, _FLOAT = (_TAG + t for t in ("str", "null", "bool", "int", "float"))
 _TIMESTAMP, _MERGE, _MAP, _SEQ = (_TAG + t for t in ("timestamp", "merge", "map", "seq"))
 _QUOTED_STYLES = frozenset(("'", '"', "|", ">"))
+#: what libyaml says when a document is nested deeper than its own limit (1000)
+LIBYAML_DEPTH_PROBLEM = "exceeded maximum nesting depth"
 
 _resolver = yaml.resolver.Resolver()
 _constructor = yaml.constructor.SafeConstructor()
@@ -91,12 +93,20 @@ def load(text: str | bytes, name: str = "<template>", limits: Limits = DEFAULT_L
         message = exc.problem or str(exc)
         if exc.context and exc.problem:
             message = f"{exc.context}: {exc.problem}"
+        if exc.problem == LIBYAML_DEPTH_PROBLEM:
+            # libyaml 0.2.6+ scans deep flow collections ahead of the parser
+            # and stops at its own (higher) depth limit before ours is reached
+            message = _too_deep(limits)
         if _looks_like_json(text):
             # Valid JSON that YAML 1.1 does not read (tabs, some escapes).
             return _load_json(text, name, limits, fallback_error=(message, mark))
         raise TemplateError(_problem_at(name, message, mark)) from None
     except yaml.YAMLError as exc:
         raise TemplateError(Problem(f"cannot read the text: {exc}", (), name)) from None
+
+
+def _too_deep(limits: Limits) -> str:
+    return f"nesting is deeper than {limits.max_depth} levels"
 
 
 def _check_size(text: str | bytes, name: str, limits: Limits) -> None:
@@ -139,7 +149,7 @@ def check_depth(data: Any, name: str, limits: Limits = DEFAULT_LIMITS) -> None:
     while stack:
         value, depth = stack.pop()
         if depth > limits.max_depth:
-            raise TemplateError(Problem(f"nesting is deeper than {limits.max_depth} levels", (), name))
+            raise TemplateError(Problem(_too_deep(limits), (), name))
         if isinstance(value, dict):
             stack.extend((v, depth + 1) for v in value.values())
         elif isinstance(value, list):
@@ -209,7 +219,7 @@ class _Builder:
             cls = event.__class__
             if cls is events.ScalarEvent:
                 value = self._scalar(event)
-                self._anchor(event.anchor, value, 1, event.start_mark)
+                self._anchor(event.anchor, value, 1)
                 if stack:
                     self._add(stack[-1], value, event.start_mark, is_merge_key=event.tag is None
                               and event.implicit[0] and event.value == "<<")
@@ -219,7 +229,7 @@ class _Builder:
                 is_map = cls is events.MappingStartEvent
                 self._check_tag(event, _MAP if is_map else _SEQ)
                 if len(stack) >= self.limits.max_depth:
-                    raise self.fail(f"nesting is deeper than {self.limits.max_depth} levels", event.start_mark)
+                    raise self.fail(_too_deep(self.limits), event.start_mark)
                 container: Any = {} if is_map else []
                 if stack:
                     parent = stack[-1]
@@ -237,8 +247,7 @@ class _Builder:
                     self._apply_merges(frame)
                 if frame.anchor is not None:
                     self.open_anchors.discard(frame.anchor)
-                    self._anchor(frame.anchor, frame.container, self.nodes - frame.nodes_at_start + 1,
-                                 frame.start)
+                    self._anchor(frame.anchor, frame.container, self.nodes - frame.nodes_at_start + 1)
                 if stack:
                     self._store(stack[-1], frame.container, frame.start)
                 else:
@@ -307,7 +316,7 @@ class _Builder:
             raise self.fail(f"unsupported YAML tag {tag!r}: templates hold only JSON-compatible data",
                             event.start_mark)
 
-    def _anchor(self, anchor: str | None, value: Any, size: int, mark) -> None:
+    def _anchor(self, anchor: str | None, value: Any, size: int) -> None:
         if anchor is not None:
             self.anchors[anchor] = (value, size)
 

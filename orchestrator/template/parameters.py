@@ -14,12 +14,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from .constraints import Constraint, CustomConstraints, check_constraints, parse_constraint
+from .constraints import (BOOLEAN, JSON, LIST, NUMBER, STRING, Constraint, CustomConstraints, check_constraints,
+                          parse_constraint)
 from .errors import InvalidArguments, Path, Problem, TemplateError
+from .functions.base import type_name
 from .loader import Document
-from .versions import ALL_VERSIONS, HotVersion
+from .versions import HotVersion, first_version_with
 
-STRING, NUMBER, JSON, LIST, BOOLEAN = "string", "number", "json", "comma_delimited_list", "boolean"
 PSEUDO_PARAMETERS = ("OS::stack_id", "OS::stack_name", "OS::project_id")
 HIDDEN_TEXT = "******"
 
@@ -133,13 +134,8 @@ def _to_json(value: Any, shown: str | None) -> dict | list:
     except (TypeError, ValueError) as exc:
         raise InvalidArguments(f"Value must be valid JSON: {exc}") from None
     if not isinstance(parsed, (dict, list)):
-        raise InvalidArguments("Value must be valid JSON: expected a map or a list, "
-                               f"not {_JSON_KIND.get(type(parsed), type(parsed).__name__)}")
+        raise InvalidArguments(f"Value must be valid JSON: expected a map or a list, not {type_name(parsed)}")
     return parsed
-
-
-_JSON_KIND = {str: "a string", int: "a number", float: "a number", bool: "a boolean",
-              type(None): "null"}
 
 
 def boolean_value(value: Any) -> bool | None:
@@ -320,7 +316,7 @@ class _SectionReader:
 
 
 def _version_hint(key: str) -> str:
-    first = next((v.date for v in ALL_VERSIONS if key in v.parameter_keys), None)
+    first = first_version_with("parameter_keys", key)
     return f": {key} needs heat_template_version {first} or later" if first else ""
 
 

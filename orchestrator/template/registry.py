@@ -94,8 +94,7 @@ class _Level:
         """Apply a ``null`` entry; a trailing ``*`` removes every type mapping with that prefix."""
         if key.endswith("*"):
             prefix = key[:-1]
-            for name in [k for k in self.entries if k.startswith(prefix) and isinstance(self.entries[k], str)
-                         and k not in (HOOKS, RESTRICTED)]:
+            for name in [k for k in self.entries if k.startswith(prefix) and self.mapping(k) is not None]:
                 del self.entries[name]
         else:
             self.entries.pop(key, None)
@@ -263,8 +262,7 @@ class ResourceRegistry:
         narrowed = _Level()
         resources = self._root.child(RESOURCES)
         if resources is not None:
-            matches = [level for pattern, level in resources.entries.items()
-                       if isinstance(level, _Level) and fnmatch.fnmatchcase(parent_resource_name, pattern)]
+            matches = self._matching(parent_resource_name)
             exact = resources.child(parent_resource_name)
             if exact is not None:
                 matches.append(exact)

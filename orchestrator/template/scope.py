@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Protocol
 
 from .errors import InvalidArguments
+from .functions.base import unknown_reference
 
 
 class ResourceState(Protocol):
@@ -86,8 +87,7 @@ class StackScope:
     def __init__(self, parameters: Mapping[str, Any], conditions: ConditionTable | None,
                  resource_types: Mapping[str, str], disabled: Mapping[str, Any],
                  files: Mapping[str, str], catalog: TypeCatalog | None = None,
-                 facade: Mapping[str, Any] | None = None, version: str = "",
-                 state: ResourceState | None = None):
+                 facade: Mapping[str, Any] | None = None, state: ResourceState | None = None):
         self._parameters = parameters
         self.conditions = conditions
         self._resource_types = resource_types
@@ -95,13 +95,17 @@ class StackScope:
         self._files = files
         self._catalog = catalog
         self._facade = facade or {}
-        self._version = version
         self.state = state
+
+    def with_resources(self, resource_types: Mapping[str, str], disabled: Mapping[str, Any]) -> "StackScope":
+        """The same scope with the stack's resources: enabled name -> type, disabled name -> its condition."""
+        return StackScope(self._parameters, self.conditions, resource_types, disabled, self._files,
+                          self._catalog, self._facade, self.state)
 
     def with_state(self, state: ResourceState | None) -> "StackScope":
         """The same scope reading resource facts from ``state``."""
         return StackScope(self._parameters, self.conditions, self._resource_types, self._disabled,
-                          self._files, self._catalog, self._facade, self._version, state)
+                          self._files, self._catalog, self._facade, state)
 
     # -- parameters and conditions -------------------------------------------------
 
@@ -155,8 +159,7 @@ class StackScope:
 
     def _require(self, name: str) -> None:
         if not self.has_resource(name):
-            raise InvalidArguments(f'The specified reference "{name}" is incorrect: there is no resource '
-                                   f"named {name!r}")
+            raise InvalidArguments(unknown_reference(name))
 
     # -- the rest -----------------------------------------------------------------
 
@@ -167,5 +170,5 @@ class StackScope:
     def facade(self, key: str) -> Any:
         return self._facade.get(key)
 
-    def version(self) -> str:
-        return self._version
+    def availability_zones(self) -> list[str]:
+        return []  # the cloud plugins will supply the real zones

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import versions
-from .errors import Path, Problem, TemplateError
+from .errors import Path, Problem, TemplateError, in_document_order
 from .functions.base import Function, type_name
 from .loader import DEFAULT_LIMITS, Document, Limits, check_depth, load
-from .parameters import ParameterSchema, parse_parameter_groups, parse_parameters
+from .parameters import ParameterGroup, ParameterSchema, parse_parameter_groups, parse_parameters
 from .parser import SnippetParser
 from .versions import HotVersion
 
@@ -55,7 +55,7 @@ class Template:
     version: HotVersion
     description: str
     parameters: dict[str, ParameterSchema]
-    parameter_groups: list[dict]
+    parameter_groups: list[ParameterGroup]
     conditions: dict[str, Any]
     resources: dict[str, ResourceSnippet]
     outputs: dict[str, OutputSnippet]
@@ -168,7 +168,7 @@ class _TemplateReader:
 
         self.problems.extend(parser.problems)
         if self.problems:
-            raise TemplateError(_in_document_order(self.problems))
+            raise TemplateError(in_document_order(self.problems))
         return Template(document, version, description, parameters, groups, conditions, resources,
                         outputs, list(document.warnings) + parser.warnings)
 
@@ -310,7 +310,3 @@ _RESOURCE_FIELDS = (
 
 
 _kind = type_name
-
-
-def _in_document_order(problems: list[Problem]) -> list[Problem]:
-    return sorted(problems, key=lambda p: (p.source or "", p.line or 0, p.column or 0))

@@ -14,20 +14,19 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .compiler import StackDefinition, StackIdentity, compile_stack
-from .constraints import CustomConstraints
+from .constraints import BOOLEAN, JSON, LIST, NUMBER, STRING, CustomConstraints
 from .definitions import ResourceDefinition
 from .environment import Environment, environment_for_request
 from .errors import Problem, TemplateError
-from .functions.base import ELIDED, calls_in, refers_to_resources
-from .functions.cfn import Ref
-from .functions.references import parameters_read
+from .functions.base import ELIDED, refers_to_resources
+from .functions.references import reads_parameters
 from .loader import DEFAULT_LIMITS, Document, Limits, load
 from .scope import TypeCatalog
 from .template import Template
 
 #: Values used for a child template's parameters whose values are only known
 #: when the parent stack runs (an attribute of another resource, say).
-_PLACEHOLDERS = {"string": "", "number": 0, "json": {}, "comma_delimited_list": [], "boolean": False}
+_PLACEHOLDERS = {STRING: "", NUMBER: 0, JSON: {}, LIST: [], BOOLEAN: False}
 
 
 @dataclass
@@ -71,6 +70,9 @@ class Validator:
     limits: Limits = DEFAULT_LIMITS
     max_nested_depth: int = 5
     documents: Mapping[str, Document] = field(default_factory=dict)
+    #: child templates parsed so far (or their problems), by files-map key and text
+    _children: dict[tuple[str, str], Template | list[Problem]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def validate(self, template: Template | Document | str, *, files: Mapping[str, str] | None = None,
                  parameters: Mapping[str, Any] | None = None, environment: Mapping[str, Any] | None = None,
@@ -80,7 +82,7 @@ class Validator:
         report = Report()
         try:
             parsed = self._template(template)
-            report.warnings.extend(parsed.warnings)
+            report.warnings.extend(parsed.warnings)  # _compile_into adds only the compiler's own
             env = environment_for_request(environment, parameters, environment_files, files,
                                           {name: schema.type for name, schema in parsed.parameters.items()},
                                           documents=self.documents)
@@ -115,7 +117,8 @@ class Validator:
             report.problems.extend(exc.problems)
             return
         report.definition = definition
-        report.warnings.extend(p for p in definition.warnings if p not in report.warnings)
+        # The definition's warnings start with the template's, which the report has already.
+        report.warnings.extend(definition.warnings[len(template.warnings):])
         for resource in definition.resources.values():
             if resource.template is not None and resource.template in files:
                 key = f"{template.name}#{resource.name}"
@@ -136,7 +139,7 @@ class Validator:
         except TemplateError as exc:
             report.problems.extend(exc.problems)
             return report
-        report.warnings.extend(child.warnings)
+        report.warnings.extend(child.warnings)  # _compile_into adds only the compiler's own
         properties = self._property_map(parent, resource)
         if properties is None:
             return report  # the whole map comes from another resource: checked when it exists
@@ -151,7 +154,7 @@ class Validator:
         if report.problems:
             return report
 
-        values, unknown = self._child_parameters(parent, resource, child, unset)
+        values, unknown = self._child_parameters(parent, properties, child, unset)
         registry = environment.resource_registry
         child_env = Environment(parameters=values, parameter_defaults=environment.parameter_defaults,
                                 resource_registry=registry.for_child(
@@ -165,10 +168,21 @@ class Validator:
         return report
 
     def _child_template(self, key: str, files: Mapping[str, str]) -> Template:
-        document = self.documents.get(key)
-        if document is None:
-            document = load(files[key], key, self.limits)
-        return Template.parse(document)
+        """The child template of files-map entry ``key``, parsed once however many resources use it."""
+        cache_key = (key, files[key])
+        parsed = self._children.get(cache_key)
+        if parsed is None:
+            try:
+                document = self.documents.get(key)
+                if document is None:
+                    document = load(files[key], key, self.limits)
+                parsed = Template.parse(document)
+            except TemplateError as exc:
+                parsed = exc.problems
+            self._children[cache_key] = parsed
+        if isinstance(parsed, list):
+            raise TemplateError(parsed)
+        return parsed
 
     @staticmethod
     def _property_map(parent: StackDefinition, resource: ResourceDefinition) -> dict | None:
@@ -184,10 +198,10 @@ class Validator:
             return None  # reported with the parent's own problems
         return resolved if isinstance(resolved, dict) else {}
 
-    def _child_parameters(self, parent: StackDefinition, resource: ResourceDefinition,
-                          child: Template, unset: set[str] = frozenset()) -> tuple[dict, set[str]]:
+    @staticmethod
+    def _child_parameters(parent: StackDefinition, properties: dict, child: Template,
+                          unset: set[str] = frozenset()) -> tuple[dict, set[str]]:
         values, unknown = {}, set()
-        properties = self._property_map(parent, resource) or {}
         for name, tree in properties.items():
             try:
                 value = parent.resolve(tree)
@@ -198,17 +212,8 @@ class Validator:
                 continue
             # A value read from a parent parameter that has only a placeholder is not known either.
             if value is None or value is ELIDED or refers_to_resources(tree, parent.scope) \
-                    or _reads_parameters(tree, unset):
+                    or reads_parameters(tree, unset):
                 unknown.add(name)
             else:
                 values[name] = value
         return values, unknown
-
-
-def _reads_parameters(tree: Any, names: set[str]) -> bool:
-    """Whether ``tree`` reads one of the parameters ``names`` (or a parameter named only at run time)."""
-    if not names:
-        return False
-    if any(isinstance(call, Ref) for call in calls_in(tree)):
-        return True  # Ref names a parameter or a resource: treat it as unknown
-    return any(name is None or name in names for name in parameters_read(tree))

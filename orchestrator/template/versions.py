@@ -199,6 +199,11 @@ for _version in ALL_VERSIONS:
         FIRST_APPEARANCE.setdefault(_name, _version.date)
 
 
+def first_version_with(attribute: str, key: str) -> str | None:
+    """The first version whose ``attribute`` (``parameter_keys``, ``constraint_keys``, …) holds ``key``."""
+    return next((v.date for v in ALL_VERSIONS if key in getattr(v, attribute)), None)
+
+
 def by_name(name: object) -> HotVersion | None:
     """The version called ``name`` (a date or a code name), or ``None``."""
     if not isinstance(name, str):

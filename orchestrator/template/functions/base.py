@@ -79,8 +79,8 @@ class Scope(Protocol):
     def facade(self, key: str) -> Any:
         """``metadata``, ``deletion_policy`` or ``update_policy`` of the parent resource."""
 
-    def version(self) -> str:
-        """The template's HOT version date, for messages."""
+    def availability_zones(self) -> list[str]:
+        """The cloud's availability zones (what ``Fn::GetAZs`` gives); empty when unknown."""
 
 
 class Function:
@@ -295,6 +295,15 @@ def type_name(value: Any) -> str:
         float: "a number",
         type(None): "null",
     }.get(type(value), type(value).__name__)
+
+
+def unknown_reference(name: str, what: str = "resource", where: str = "") -> str:
+    """Heat's message for a reference to ``name`` when no ``what`` has that name.
+
+    ``where`` names the place of the reference when the problem's path does
+    not (`` (in resources.web.depends_on)``).
+    """
+    return f'The specified reference "{name}"{where} is incorrect: there is no {what} named {name!r}'
 
 
 def require(condition: bool, message: str, subpath: Path = ()) -> None:

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 from ..errors import InvalidArguments
 from . import references, strings
-from .base import Function, Scope, is_function, require, resolve, type_name
+from .base import Function, Scope, is_function, require, resolve, type_name, unknown_reference
 
 
 class Ref(Function):
@@ -36,8 +36,7 @@ class Ref(Function):
             return name, True
         if scope.has_parameter(name):
             return name, False
-        raise InvalidArguments(f'The specified reference "{name}" is incorrect: '
-                               f"there is no parameter or resource named {name!r}")
+        raise InvalidArguments(unknown_reference(name, "parameter or resource"))
 
     def validate(self, scope: Scope) -> None:
         super().validate(scope)
@@ -63,8 +62,7 @@ class GetAZs(Function):
     __slots__ = ()
 
     def result(self, scope: Scope) -> list:
-        zones = getattr(scope, "availability_zones", None)
-        return list(zones()) if zones is not None else []
+        return list(scope.availability_zones())
 
 
 class Select(Function):
@@ -204,6 +202,5 @@ class ResourceFacade(references.ResourceFacade):
 
     def result(self, scope: Scope) -> Any:
         key = resolve(self.args, scope)
-        require(key in self._scope_keys, f'Incorrect arguments to "{self.name}" should be: {self.name}: '
-                                         f"({'|'.join(self.keys)})")
+        require(key in self.keys, self._usage())
         return scope.facade(self._scope_keys[key])

@@ -8,10 +8,10 @@ dependencies between resources come from.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Collection, Iterator
 
 from ..errors import InvalidArguments
-from .base import Function, Scope, calls_in, is_function, require, resolve
+from .base import Function, Scope, calls_in, is_function, require, resolve, unknown_reference
 
 
 class GetParam(Function):
@@ -43,11 +43,16 @@ class GetParam(Function):
 
     def validate(self, scope: Scope) -> None:
         super().validate(scope)
-        name = self.args if isinstance(self.args, str) else (
-            self.args[0] if isinstance(self.args, list) and isinstance(self.args[0], str) else None)
+        name = self.literal_name()
         if name is not None and not scope.has_parameter(name):
             raise InvalidArguments(
                 f"The Parameter ({name}) was not provided: the template declares no parameter {name!r}")
+
+    def literal_name(self) -> str | None:
+        """The parameter's name when the template writes it; ``None`` when it is computed at run time."""
+        args = self.args
+        name = args[0] if isinstance(args, list) and args else args
+        return name if isinstance(name, str) else None
 
     def result(self, scope: Scope) -> Any:
         name, path = self._name_and_path(scope)
@@ -97,8 +102,7 @@ class GetResource(Function):
 
 def _check_resource(scope: Scope, name: str) -> None:
     if not scope.has_resource(name):
-        raise InvalidArguments(
-            f'The specified reference "{name}" is incorrect: there is no resource named {name!r}')
+        raise InvalidArguments(unknown_reference(name))
 
 
 def select_from_attribute(value: Any, path: list | tuple) -> Any:
@@ -126,6 +130,8 @@ class GetAttThenSelect(Function):
 
     __slots__ = ()
     _forms = "[resource_name, attribute, (path), ...]"
+    #: whether the resource follows the path (from 2014-10-16) or this call does (2013-05-23)
+    _resource_follows_path = False
 
     def check(self) -> None:
         args = self.args
@@ -159,16 +165,31 @@ class GetAttThenSelect(Function):
         resource, attribute, path = self._parts(scope)
         return select_from_attribute(scope.attribute(resource, attribute, ()), path)
 
-    def referenced_attribute(self, scope: Scope) -> tuple[str, Any]:
-        """``(resource, attribute or None)``: what the engine must keep to answer this call."""
-        resource, attribute, _ = self._parts(scope)
-        return resource, attribute
+    def referenced_attribute(self, scope: Scope) -> tuple[str, str | None, tuple]:
+        """``(resource, attribute, path)``: what this call asks of the resource, which the engine must keep.
+
+        ``attribute`` is ``None`` for the one-argument ``get_attr: [resource]``
+        (every attribute).  ``path`` is the part of the path handed to the
+        resource: ``()`` for the 2013-05-23 form, which reads the attribute
+        whole and follows the path itself.  Path items are as the arguments
+        resolve (usually strings and integers).  Raises ``InvalidArguments``,
+        or ``TemplateError`` from resolving the arguments, when the names
+        cannot be worked out from ``scope`` (an argument read from another
+        resource before that resource exists, say).
+        """
+        resource, attribute, path = self._parts(scope)
+        if len(self.args) == 1:
+            return resource, None, ()
+        if not isinstance(attribute, str):
+            raise InvalidArguments(f'The attribute name in "{self.name}" must be a string', (1,))
+        return resource, attribute, tuple(path) if self._resource_follows_path else ()
 
 
 class GetAtt(GetAttThenSelect):
     """``get_attr`` from HOT 2014-10-16: the path is handed to the resource."""
 
     __slots__ = ()
+    _resource_follows_path = True
 
     def result(self, scope: Scope) -> Any:
         resource, attribute, path = self._parts(scope)
@@ -227,24 +248,33 @@ class ResourceFacade(Function):
     __slots__ = ()
     keys = ("metadata", "deletion_policy", "update_policy")
 
+    def _usage(self) -> str:
+        return f'Incorrect arguments to "{self.name}" should be: {self.name}: ({"|".join(self.keys)})'
+
     def check(self) -> None:
         if not is_function(self.args):
-            require(self.args in self.keys,
-                    f'Incorrect arguments to "{self.name}" should be: {self.name}: '
-                    f"({'|'.join(self.keys)})")
+            require(self.args in self.keys, self._usage())
 
     def result(self, scope: Scope) -> Any:
         key = resolve(self.args, scope)
-        if key not in self.keys:
-            raise InvalidArguments(f'Incorrect arguments to "{self.name}" should be: {self.name}: '
-                                   f"({'|'.join(self.keys)})")
+        require(key in self.keys, self._usage())
         return scope.facade(key)
 
 
-def parameters_read(tree: Any) -> Iterator[str | None]:
-    """Names of the parameters a tree reads with ``get_param``; ``None`` for a name computed at run time."""
+def reads_parameters(tree: Any, names: Collection[str]) -> bool:
+    """Whether ``tree`` may read one of the parameters ``names``.
+
+    A ``get_param`` whose name is computed at run time counts, and so does
+    any CFN ``Ref``: it names a parameter or a resource, which only the
+    scope can tell.
+    """
+    if not names:
+        return False
     for call in calls_in(tree):
         if isinstance(call, GetParam):
-            args = call.args
-            name = args[0] if isinstance(args, list) and args else args
-            yield name if isinstance(name, str) else None
+            name = call.literal_name()
+            if name is None or name in names:
+                return True
+        elif call.name == "Ref":  # cfn.Ref (cfn.py imports this module, so not by class)
+            return True
+    return False

@@ -15,11 +15,6 @@ from ..errors import InvalidArguments
 from .base import Function, Scope, is_function, require, resolve, type_name
 
 
-def _literal(value: Any) -> bool:
-    """Whether ``value`` is known before resolution (not a function call)."""
-    return not is_function(value)
-
-
 # -- repeat -----------------------------------------------------------------------
 
 
@@ -46,7 +41,7 @@ class Repeat(Function):
             require(key in self._keys, f'Unknown argument "{key}" to "{self.name}": the arguments are '
                                        f"{', '.join(self._keys)}", (key,))
         for_each = args["for_each"]
-        if _literal(for_each):
+        if not is_function(for_each):
             self._check_for_each(for_each)
 
     def _check_for_each(self, for_each: Any) -> None:
@@ -130,7 +125,7 @@ class MapMerge(Function):
     __slots__ = ()
 
     def check(self) -> None:
-        if _literal(self.args):
+        if not is_function(self.args):
             self._check_maps(self.args)
 
     def _check_maps(self, maps: Any) -> None:
@@ -165,7 +160,7 @@ class MapReplace(Function):
                 f"Example:  {self._example.format(name=self.name)}", subpath)
 
     def check(self) -> None:
-        if _literal(self.args):
+        if not is_function(self.args):
             self._check(self.args)
 
     def _check(self, args: Any) -> None:
@@ -234,7 +229,7 @@ class ListConcat(Function):
     __slots__ = ()
 
     def check(self) -> None:
-        if _literal(self.args):
+        if not is_function(self.args):
             self._check_lists(self.args)
 
     def _check_lists(self, lists: Any) -> None:

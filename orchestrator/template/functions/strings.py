@@ -8,6 +8,7 @@ joins as an empty string, a ``None`` string splits to ``None``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Any
@@ -283,7 +284,10 @@ def _usable(algorithm: str) -> bool:
     return True
 
 
-ALGORITHMS = frozenset(name.lower() for name in hashlib.algorithms_available if _usable(name))
+@functools.cache
+def algorithms() -> frozenset[str]:
+    """The digest algorithms this Python offers (lower case), found on first use."""
+    return frozenset(name.lower() for name in hashlib.algorithms_available if _usable(name))
 
 
 class Digest(Function):
@@ -300,8 +304,8 @@ class Digest(Function):
                 f'Argument to function "{self.name}" must be a list of strings')
         require(len(args) == 2, f'Function "{self.name}" usage: ["<algorithm>", "<value>"]')
         if not is_function(args[0]):
-            require(args[0].lower() in ALGORITHMS,
-                    f"Algorithm must be one of {', '.join(sorted(ALGORITHMS))}", (0,))
+            require(args[0].lower() in algorithms(),
+                    f"Algorithm must be one of {', '.join(sorted(algorithms()))}", (0,))
 
     def result(self, scope: Scope) -> str:
         args = resolve(self.args, scope)

@@ -27,7 +27,6 @@ class FakeScope:
     disabled: set = field(default_factory=set)
     files: dict = field(default_factory=dict)
     facade_values: dict = field(default_factory=dict)
-    version_date: str = "2021-04-16"
 
     def parameter(self, name):
         if name not in self.parameters:
@@ -70,8 +69,8 @@ class FakeScope:
     def facade(self, key):
         return self.facade_values.get(key)
 
-    def version(self):
-        return self.version_date
+    def availability_zones(self):
+        return []
 
 
 def parse(snippet: Any, version: str = "2021-04-16", condition: bool = False) -> Any:

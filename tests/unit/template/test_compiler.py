@@ -446,8 +446,8 @@ def test_registry_aliases_provider_templates_hooks_and_restricted_actions():
     assert server.hooks == {"pre-create", "pre-update", "pre-delete"} and server.restricted_actions == {"replace"}
     assert custom.hooks == {"pre-delete"} and custom.restricted_actions == frozenset()
     assert aliased.hooks == {"pre-delete"} and aliased.restricted_actions == {"update"}
-    assert [r["type"] for r in definition.plan().resources] == [
-        "OS::Nova::Server", "My::Thing", "Alias::Server -> OS::Nova::Server"]
+    assert [(r["type"], r["resolved_type"]) for r in definition.plan().resources] == [
+        ("OS::Nova::Server", "OS::Nova::Server"), ("My::Thing", "My::Thing"), ("Alias::Server", "OS::Nova::Server")]
 
 
 def test_provider_template_must_be_in_the_files_map():

@@ -359,6 +359,15 @@ def test_merged(first, second, query, template):
     assert registry(first).merged(registry(second)).resolve(*query).template == template
 
 
+@pytest.mark.parametrize("pattern", ["*", "b*"])
+def test_glob_null_removes_type_mappings_only(pattern):
+    first = registry({"base_url": "file:///envs/", "OS::A": "OS::B", "bar::A": "bar.yaml"})
+    for merged in (first.merged(registry({pattern: None})),
+                   registry({"base_url": "file:///envs/", "bar::A": "bar.yaml", pattern: None})):
+        assert merged.base_url == "file:///envs/"
+        assert merged.resolve("bar::A").template is None
+
+
 def test_merged_keeps_hooks_of_both():
     merged = registry({"resources": {"r": {"hooks": "pre-create"}, "s": {"hooks": "pre-update"}}}).merged(
         registry({"resources": {"r": {"restricted_actions": "replace"}}}))

@@ -22,6 +22,7 @@ from orchestrator.template.errors import TemplateError
 from orchestrator.template.files import gather, path_to_url, url_to_path
 from orchestrator.template.template import Template
 from orchestrator.template.validation import Report, Validator
+from resources.registry import PluginRegistry
 
 
 def dedent(text: str) -> str:
@@ -188,6 +189,25 @@ def deepest(report: Report) -> tuple[int, Report]:
         [report] = report.children.values()
         depth += 1
     return depth, report
+
+
+@pytest.mark.parametrize("version, length", [
+    pytest.param("2013-05-23", "{Ref: size}", id="Ref"),
+    pytest.param("2016-10-14", "{get_param: [{get_param: which}]}", id="computed get_param name"),
+])
+def test_a_property_reading_an_unset_parameter_is_not_checked_with_its_placeholder(version, length):
+    text = dedent(f"""\
+        heat_template_version: {version}
+        parameters:
+          which: {{type: string, default: size}}
+          size: {{type: number}}
+        resources:
+          secret:
+            type: OS::Heat::RandomString
+            properties: {{length: {length}}}
+        """)
+    report = Validator(catalog=PluginRegistry.discover()).validate(text)
+    assert report.all_problems() == [] and report.unset_parameters == {"size"}
 
 
 @pytest.mark.parametrize("limit, nested, refused", [
