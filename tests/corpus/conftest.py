@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pytest
 
+# The engine suite's fixture (re-exported: see __all__), for the corpus templates run on a real engine.
+from tests.engine.conftest import harness
+
+__all__ = ["corpus", "corpus_root", "harness", "manifest"]
+
 _CANDIDATES = (
     os.environ.get("ORCHESTRATOR_CORPUS", ""),
     str(Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "heat-templates"),

@@ -3,20 +3,30 @@
 The database is SQLite in a temporary folder unless ``ORCHESTRATOR_TEST_DATABASE``
 names another (CI runs the engine suite again on PostgreSQL); each test gets an
 empty schema built by the real migrations.
+
+Tests get a harness from the fixtures of ``tests/engine/conftest.py``:
+``harness`` (the ``FAST`` settings) or ``harness_with(**settings)``.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import textwrap
+import threading
+import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import create_engine, select, text
 
 from orchestrator.db.database import Database
 from orchestrator.db.models import Event, Resource, Stack
+from orchestrator.engine import locks
 from orchestrator.engine.context import EngineContext, EngineSettings
 from orchestrator.engine.requests import Job, StackRequest
 from orchestrator.engine.service import Engine
@@ -25,12 +35,38 @@ from resources.registry import PluginRegistry
 #: settings that keep tests fast: short polls, quick retries, a short lock lease
 FAST = EngineSettings(poll_initial=0.01, poll_max=0.05, retry_backoff=0.01, watch_interval=0.02, lock_lease=5.0)
 
+#: a provider template (``child.yaml``) that the nested stack and resource group tests nest
+CHILD = """
+heat_template_version: 2018-08-31
+parameters:
+  value: {type: string}
+  suffix: {type: string, default: "!"}
+resources:
+  inner:
+    type: OS::Heat::TestResource
+    properties:
+      value: {list_join: ["", [{get_param: value}, {get_param: suffix}]]}
+outputs:
+  out: {value: {get_attr: [inner, output]}}
+  name: {value: {get_param: "OS::stack_name"}}
+"""
 
-def database_url(tmp_path) -> tuple[str, callable]:
-    """A fresh database for one test, and how to drop it afterwards."""
+
+@functools.cache
+def discovered_plugins() -> PluginRegistry:
+    """Every installed plugin, discovered once per test session and shared by the harnesses.
+
+    The engine only reads the registry, so sharing it is safe; a test that
+    adds types of its own builds its own registry and passes it as ``plugins``.
+    """
+    return PluginRegistry.discover()
+
+
+def database_url(folder: Path) -> tuple[str, Callable[[], None]]:
+    """A fresh database for one harness (SQLite in ``folder``), and how to drop it afterwards."""
     server = os.environ.get("ORCHESTRATOR_TEST_DATABASE", "")
     if not server or server.startswith("sqlite"):
-        return f"sqlite:///{tmp_path / 'engine.db'}", lambda: None
+        return f"sqlite:///{folder / 'engine.db'}", lambda: None
     # A server URL such as postgresql://postgres@127.0.0.1/postgres: one database per test.
     name = f"test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
@@ -75,8 +111,32 @@ class Harness:
     def run(self, job: Job) -> bool:
         return self.engine.run(job)
 
+    def start(self, job: Job) -> threading.Thread:
+        """Run a job in a thread, as a worker would, while the test looks on; join the thread returned.
+
+        The thread is a daemon: a test that fails before the job ends cannot keep pytest from exiting.
+        """
+        runner = threading.Thread(target=self.run, args=(job,), daemon=True)
+        runner.start()
+        return runner
+
+    def update(self, stack_id: str, template: Any, **fields: Any) -> bool:
+        """Update a stack with a new template (and request fields) and run the job to its end.
+
+        ``True`` if the stack ended up COMPLETE, as ``Engine.run`` says; ``stack()`` has the row.
+        """
+        return self.engine.run(self.engine.update_stack(stack_id, self.request(template, **fields)))
+
     def delete(self, stack_id: str) -> bool:
         return self.engine.run(self.engine.delete_stack(stack_id))
+
+    @staticmethod
+    def wait_for(condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
+        """Poll ``condition`` until it holds; after ``timeout`` seconds fail, naming ``what`` was awaited."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.02)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -107,21 +167,54 @@ class Harness:
                 query = query.where(Event.resource_name == resource)
             return [(r.resource_name, f"{r.action}_{r.status}", r.reason) for r in connection.execute(query)]
 
+    def outputs(self, stack_id: str) -> dict[str, Any]:
+        """Every output's value, resolved as the API would show it; an output that fails fails the test."""
+        view = self.engine.view(stack_id)
+        definition = view.definition()
+        values = {}
+        for name in definition.outputs:
+            value, error = definition.output(name, view)
+            assert error is None, f"output {name}: {error}"
+            values[name] = value
+        return values
+
+    def output(self, stack_id: str, name: str) -> Any:
+        """One output's value (``None`` if it cannot be resolved; ``outputs`` checks for that)."""
+        view = self.engine.view(stack_id)
+        return view.definition().output(name, view)[0]
+
+    def children(self, owner_id: str) -> dict[str, Any]:
+        """The nested stack rows owned by ``owner_id``, by parent resource name."""
+        with self.database.engine.connect() as connection:
+            rows = connection.execute(select(Stack.__table__).where(Stack.owner_id == owner_id)).all()
+        return {row.parent_resource: row for row in rows}
+
+    def lock(self, stack_id: str) -> tuple[str, str, datetime] | None:
+        """``(holder, action, expires_at)`` of the stack's lock, or ``None`` when it is not locked."""
+        with self.database.engine.connect() as connection:
+            return locks.holder_of(connection, stack_id)
+
     def close(self) -> None:
         self.context.close()
         self.database.dispose()
 
 
-def make_harness(tmp_path, settings: EngineSettings = FAST, plugins: PluginRegistry | None = None):
-    """A harness and its cleanup."""
-    url, drop = database_url(tmp_path)
-    database = Database(url)
-    database.upgrade()
-    context = EngineContext(database, plugins or PluginRegistry.discover(), settings=settings)
-    harness = Harness(Engine(context), database)
+@contextmanager
+def make_harness(folder: Path, settings: EngineSettings = FAST,
+                 plugins: PluginRegistry | None = None) -> Iterator[Harness]:
+    """A harness on a fresh database (kept in ``folder`` when it is SQLite); closed and dropped on leaving.
 
-    def cleanup() -> None:
-        harness.close()
+    ``plugins`` defaults to the session's ``discovered_plugins()``.
+    """
+    url, drop = database_url(folder)
+    try:
+        database = Database(url)
+        database.upgrade()
+        harness = Harness(Engine(EngineContext(database, plugins or discovered_plugins(), settings=settings)),
+                          database)
+        try:
+            yield harness
+        finally:
+            harness.close()
+    finally:
         drop()
-
-    return harness, cleanup

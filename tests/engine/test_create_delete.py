@@ -75,8 +75,6 @@ def test_a_failure_fails_the_stack_and_stops_new_work(harness):
 
 
 def test_a_pre_create_hook_pauses_one_branch_until_cleared(harness):
-    import threading
-
     template = """
     heat_template_version: 2018-08-31
     resources:
@@ -90,13 +88,11 @@ def test_a_pre_create_hook_pauses_one_branch_until_cleared(harness):
     """
     environment = {"resource_registry": {"resources": {"held": {"hooks": "pre-create"}}}}
     job = harness.engine.create_stack(harness.request(template, environment=environment))
-    runner = threading.Thread(target=harness.run, args=(job,))
-    runner.start()
-    deadline = time.monotonic() + 5
-    while harness.resource_states(job.stack_id)["free"] != "CREATE_COMPLETE" and time.monotonic() < deadline:
-        time.sleep(0.02)
-    while harness.resources(job.stack_id)["held"].hook is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    runner = harness.start(job)
+    harness.wait_for(lambda: harness.resource_states(job.stack_id)["free"] == "CREATE_COMPLETE",
+                     "free to be created", timeout=5)
+    harness.wait_for(lambda: harness.resources(job.stack_id)["held"].hook is not None,
+                     "held to pause at its hook", timeout=5)
     assert harness.resource_states(job.stack_id) == {
         "held": "INIT_COMPLETE", "after_held": "INIT_COMPLETE", "free": "CREATE_COMPLETE"}
     assert harness.resources(job.stack_id)["held"].status_reason == "CREATE paused until Hook pre-create is cleared"
@@ -109,16 +105,9 @@ def test_a_pre_create_hook_pauses_one_branch_until_cleared(harness):
                        "state changed", "state changed"]
 
 
-def test_old_events_are_purged_beyond_the_limit(tmp_path):
-    from dataclasses import replace
-
-    from .harness import FAST, make_harness
-
-    harness, cleanup = make_harness(tmp_path, replace(FAST, max_events_per_stack=5))
-    try:
-        stack_id = harness.create(TWO_CHAINED)
-        events = harness.events(stack_id)
-        assert len(events) == 5
-        assert events[-1] == ("stack", "CREATE_COMPLETE", "Stack CREATE completed successfully")
-    finally:
-        cleanup()
+def test_old_events_are_purged_beyond_the_limit(harness_with):
+    harness = harness_with(max_events_per_stack=5)
+    stack_id = harness.create(TWO_CHAINED)
+    events = harness.events(stack_id)
+    assert len(events) == 5
+    assert events[-1] == ("stack", "CREATE_COMPLETE", "Stack CREATE completed successfully")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -13,8 +12,6 @@ from sqlalchemy import func, select, update
 
 from orchestrator.db.models import StackLock, utcnow
 from orchestrator.engine import locks
-
-from .harness import FAST, make_harness
 
 ONE = """
 heat_template_version: 2018-08-31
@@ -34,11 +31,6 @@ def acquire(harness, stack_id: str, holder: str, action: str = "CREATE", lease: 
         return locks.acquire(connection, stack_id, "locked", holder, action, lease)
 
 
-def holder_of(harness, stack_id: str):
-    with harness.database.engine.connect() as connection:
-        return locks.holder_of(connection, stack_id)
-
-
 def test_a_second_action_on_a_busy_stack_is_refused_with_heats_message(harness):
     job = harness.engine.create_stack(harness.request(ONE, name="busy"))
     with pytest.raises(locks.StackBusy) as refused:
@@ -47,7 +39,7 @@ def test_a_second_action_on_a_busy_stack_is_refused_with_heats_message(harness):
     assert refused.value.action == "CREATE"
     # The refused request changed nothing: the stack still shows the create, held by its job.
     assert harness.state(job.stack_id) == "CREATE_IN_PROGRESS"
-    assert holder_of(harness, job.stack_id)[:2] == (job.holder, "CREATE")
+    assert harness.lock(job.stack_id)[:2] == (job.holder, "CREATE")
     assert [e[1] for e in harness.events(job.stack_id)] == ["CREATE_IN_PROGRESS"]
     assert harness.run(job)
     assert harness.delete(job.stack_id), "once the create is over the stack takes the next action"
@@ -58,14 +50,14 @@ def test_a_live_lease_is_not_stolen(harness):
     assert acquire(harness, stack_id, "alive", "UPDATE") is False
     with pytest.raises(locks.StackBusy, match=r"^Stack locked already has an action \(UPDATE\) in progress\.$"):
         acquire(harness, stack_id, "thief")
-    assert holder_of(harness, stack_id)[:2] == ("alive", "UPDATE")
+    assert harness.lock(stack_id)[:2] == ("alive", "UPDATE")
 
 
 def test_the_holder_acquiring_again_keeps_the_lock(harness):
     stack_id = str(uuid.uuid4())
     assert acquire(harness, stack_id, "me", lease=1) is False
     assert acquire(harness, stack_id, "me", lease=60) is False
-    holder, _, expires = holder_of(harness, stack_id)
+    holder, _, expires = harness.lock(stack_id)
     assert holder == "me" and expires > utcnow() + timedelta(seconds=30)
 
 
@@ -75,7 +67,7 @@ def test_an_expired_lease_is_stolen(harness):
     with harness.database.engine.connect() as connection:
         assert (stack_id, "dead", "UPDATE") in locks.expired_locks(connection)
     assert acquire(harness, stack_id, "heir", "DELETE") is True
-    holder, action, expires = holder_of(harness, stack_id)
+    holder, action, expires = harness.lock(stack_id)
     assert (holder, action) == ("heir", "DELETE") and expires > utcnow()
     with harness.database.engine.connect() as connection:
         assert locks.expired_locks(connection) == []
@@ -104,7 +96,7 @@ def test_two_stealers_race_and_exactly_one_wins(harness, round_):
     losers = [outcome for outcome in outcomes.values() if outcome is not True]
     assert len(winners) == 1, outcomes
     assert len(losers) == 1 and isinstance(losers[0], locks.StackBusy), outcomes
-    assert holder_of(harness, stack_id)[:2] == (winners[0], "DELETE")
+    assert harness.lock(stack_id)[:2] == (winners[0], "DELETE")
 
 
 def test_a_stealer_that_read_a_lease_someone_else_renewed_gets_nothing(harness):
@@ -120,32 +112,32 @@ def test_a_stealer_that_read_a_lease_someone_else_renewed_gets_nothing(harness):
             update(StackLock).where(StackLock.stack_id == stack_id, StackLock.engine_id == seen.engine_id,
                                     StackLock.expires_at == seen.expires_at).values(engine_id="thief")).rowcount
     assert stolen == 0
-    assert holder_of(harness, stack_id)[0] == "slow"
+    assert harness.lock(stack_id)[0] == "slow"
 
 
 def test_renew_extends_the_lease_for_the_holder_only(harness):
     stack_id = str(uuid.uuid4())
     acquire(harness, stack_id, "me", lease=2)
-    _, _, first = holder_of(harness, stack_id)
+    _, _, first = harness.lock(stack_id)
     with harness.database.engine.begin() as connection:
         assert locks.renew(connection, stack_id, "me", 120) is True
-    _, _, renewed = holder_of(harness, stack_id)
+    _, _, renewed = harness.lock(stack_id)
     assert renewed >= first + timedelta(seconds=100)
     with harness.database.engine.begin() as connection:
         assert locks.renew(connection, stack_id, "someone-else", 1000) is False
-    assert holder_of(harness, stack_id) == ("me", "CREATE", renewed)
+    assert harness.lock(stack_id) == ("me", "CREATE", renewed)
 
 
 def test_release_by_a_non_holder_does_nothing(harness):
     stack_id = str(uuid.uuid4())
     acquire(harness, stack_id, "me")
-    before = holder_of(harness, stack_id)
+    before = harness.lock(stack_id)
     with harness.database.engine.begin() as connection:
         assert locks.release(connection, stack_id, "someone-else") is False
-    assert holder_of(harness, stack_id) == before
+    assert harness.lock(stack_id) == before
     with harness.database.engine.begin() as connection:
         assert locks.release(connection, stack_id, "me") is True
-    assert holder_of(harness, stack_id) is None
+    assert harness.lock(stack_id) is None
 
 
 def test_transfer_hands_the_lock_to_the_worker(harness):
@@ -154,7 +146,7 @@ def test_transfer_hands_the_lock_to_the_worker(harness):
     with harness.database.engine.begin() as connection:
         assert locks.transfer(connection, stack_id, "not-the-holder", "worker", 30) is False
         assert locks.transfer(connection, stack_id, "queued-job", "worker", 30) is True
-    assert holder_of(harness, stack_id)[:2] == ("worker", "CREATE")
+    assert harness.lock(stack_id)[:2] == ("worker", "CREATE")
 
 
 def test_the_final_state_write_releases_the_lock(harness):
@@ -162,7 +154,7 @@ def test_the_final_state_write_releases_the_lock(harness):
     assert lock_rows(harness) == 1
     assert harness.run(job)
     assert harness.state(job.stack_id) == "CREATE_COMPLETE"
-    assert holder_of(harness, job.stack_id) is None and lock_rows(harness) == 0
+    assert harness.lock(job.stack_id) is None and lock_rows(harness) == 0
     assert harness.delete(job.stack_id)
     assert lock_rows(harness) == 0
 
@@ -179,31 +171,27 @@ def test_a_failed_operation_releases_the_lock_too(harness):
     assert lock_rows(harness) == 0
 
 
-def test_the_running_job_renews_its_lease(tmp_path):
+def test_the_running_job_renews_its_lease(harness_with):
     """A job that outlives its lease keeps the stack: the engine renews while it works."""
     lease = 2.0
-    harness, cleanup = make_harness(tmp_path, replace(FAST, lock_lease=lease))
+    harness = harness_with(lock_lease=lease)
+    job = harness.engine.create_stack(harness.request("""
+        heat_template_version: 2018-08-31
+        resources:
+          slow:
+            type: OS::Heat::TestResource
+            properties: {wait_secs: 4.5}
+    """, name="renewed"))
+    runner = harness.start(job)
     try:
-        job = harness.engine.create_stack(harness.request("""
-            heat_template_version: 2018-08-31
-            resources:
-              slow:
-                type: OS::Heat::TestResource
-                properties: {wait_secs: 4.5}
-        """, name="renewed"))
-        runner = threading.Thread(target=harness.run, args=(job,))
-        runner.start()
-        try:
-            time.sleep(0.2)
-            _, _, first = holder_of(harness, job.stack_id)
-            time.sleep(2 * lease)  # unrenewed, the lock would have expired by now
-            holder, _, later = holder_of(harness, job.stack_id)
-            assert holder == job.holder
-            assert later >= first + timedelta(seconds=lease * 0.75), "the lease was not renewed"
-            with pytest.raises(locks.StackBusy):
-                acquire(harness, job.stack_id, "thief")
-        finally:
-            runner.join(timeout=30)
-        assert harness.state(job.stack_id) == "CREATE_COMPLETE"
+        time.sleep(0.2)
+        _, _, first = harness.lock(job.stack_id)
+        time.sleep(2 * lease)  # unrenewed, the lock would have expired by now
+        holder, _, later = harness.lock(job.stack_id)
+        assert holder == job.holder
+        assert later >= first + timedelta(seconds=lease * 0.75), "the lease was not renewed"
+        with pytest.raises(locks.StackBusy):
+            acquire(harness, job.stack_id, "thief")
     finally:
-        cleanup()
+        runner.join(timeout=30)
+    assert harness.state(job.stack_id) == "CREATE_COMPLETE"

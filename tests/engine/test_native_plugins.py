@@ -25,18 +25,6 @@ def stack_of(resources: dict, outputs: dict | None = None) -> dict:
     return {"heat_template_version": HOT, "resources": resources, "outputs": outputs or {}}
 
 
-def outputs(harness, stack_id: str) -> dict[str, Any]:
-    """Every output's value, resolved as the API would show it."""
-    view = harness.engine.view(stack_id)
-    definition = view.definition()
-    values = {}
-    for name in definition.outputs:
-        value, error = definition.output(name, view)
-        assert error is None, f"output {name}: {error}"
-        values[name] = value
-    return values
-
-
 def create_ok(harness, template: dict, **fields: Any) -> str:
     stack_id = harness.create(template, **fields)
     row = harness.stack(stack_id)
@@ -82,12 +70,12 @@ def test_random_string_honours_length_classes_and_minimums(harness, properties, 
     stack_id = create_ok(harness, stack_of({"rs": {"type": "OS::Heat::RandomString", "properties": properties}},
                                            {"value": {"value": {"get_attr": ["rs", "value"]}},
                                             "ref": {"value": {"get_resource": "rs"}}}))
-    value = outputs(harness, stack_id)["value"]
+    value = harness.outputs(stack_id)["value"]
     assert isinstance(value, str) and len(value) == length
     assert set(value) <= allowed, set(value) - allowed
     for counter, least in minimums:
         assert counter(value) >= least, value
-    assert outputs(harness, stack_id)["ref"] == value, "get_resource gives the string itself"
+    assert harness.outputs(stack_id)["ref"] == value, "get_resource gives the string itself"
     assert harness.resources(stack_id)["rs"].data["value"] == value
 
 
@@ -123,7 +111,7 @@ def test_value_retypes_its_value(harness, value, value_type, expected):
     properties = {"value": value} if value_type is None else {"value": value, "type": value_type}
     stack_id = create_ok(harness, stack_of({"v": {"type": "OS::Heat::Value", "properties": properties}},
                                            {"out": {"value": {"get_attr": ["v", "value"]}}}))
-    assert outputs(harness, stack_id)["out"] == expected
+    assert harness.outputs(stack_id)["out"] == expected
 
 
 def test_value_reads_other_resources(harness):
@@ -132,7 +120,7 @@ def test_value_reads_other_resources(harness):
         "v": {"type": "OS::Heat::Value",
               "properties": {"type": "number", "value": {"get_attr": ["source", "output"]}}},
     }, {"out": {"value": {"get_attr": ["v", "value"]}}}))
-    assert outputs(harness, stack_id)["out"] == 17
+    assert harness.outputs(stack_id)["out"] == 17
 
 
 def test_a_value_that_does_not_fit_its_type_fails_the_create(harness):
@@ -236,7 +224,7 @@ def test_software_config_is_stored_like_heats_config_api(harness):
     }}}, {"config": {"value": {"get_attr": ["sc", "config"]}}, "id": {"value": {"get_resource": "sc"}}}))
     row = harness.resources(stack_id)["sc"]
     stored = row.data["software_config"]
-    assert stored["id"] == row.physical_id == outputs(harness, stack_id)["id"]
+    assert stored["id"] == row.physical_id == harness.outputs(stack_id)["id"]
     assert stored["name"].startswith("stack-sc-")
     assert {key: stored[key] for key in ("group", "config", "options")} == {
         "group": "script", "config": "#!/bin/sh\necho $foo", "options": {"debug": True}}
@@ -244,7 +232,7 @@ def test_software_config_is_stored_like_heats_config_api(harness):
                                 {"name": "bar", "description": "plain", "type": "String"}]
     assert stored["outputs"] == [{"name": "result", "type": "String", "error_output": False},
                                  {"name": "oops", "type": "String", "error_output": True}]
-    assert outputs(harness, stack_id)["config"] == "#!/bin/sh\necho $foo"
+    assert harness.outputs(stack_id)["config"] == "#!/bin/sh\necho $foo"
 
 
 def test_software_config_defaults_to_the_ungrouped_group(harness):
@@ -259,7 +247,7 @@ def test_cloud_config_is_yaml_behind_the_cloud_config_marker(harness):
     stack_id = create_ok(harness, stack_of({"cc": {"type": "OS::Heat::CloudConfig",
                                                    "properties": {"cloud_config": cloud_config}}},
                                            {"config": {"value": {"get_attr": ["cc", "config"]}}}))
-    text = outputs(harness, stack_id)["config"]
+    text = harness.outputs(stack_id)["config"]
     head, _, body = text.partition("\n")
     assert head == "#cloud-config"
     assert yaml.safe_load(body) == cloud_config
@@ -284,7 +272,7 @@ MIME_TEMPLATE = stack_of({
 
 def test_multipart_mime_assembles_referenced_and_inline_configs(harness):
     stack_id = create_ok(harness, MIME_TEMPLATE)
-    message = email.message_from_string(outputs(harness, stack_id)["config"])
+    message = email.message_from_string(harness.outputs(stack_id)["config"])
     assert message.get_content_type() == "multipart/mixed"
     parts = [(part.get_content_type(), part.get_filename(), part.get_payload(decode=True).decode())
              for part in message.get_payload()]
@@ -305,7 +293,7 @@ def test_multipart_mime_assembles_referenced_and_inline_configs(harness):
 def test_multipart_mime_keeps_non_ascii_text_intact(harness):
     stack_id = create_ok(harness, stack_of({"m": {"type": "OS::Heat::MultipartMime", "properties": {
         "parts": [{"config": "écrit en français ✓"}]}}}, {"config": {"value": {"get_attr": ["m", "config"]}}}))
-    part = email.message_from_string(outputs(harness, stack_id)["config"]).get_payload()[0]
+    part = email.message_from_string(harness.outputs(stack_id)["config"]).get_payload()[0]
     assert part.get_payload(decode=True).decode(part.get_content_charset()) == "écrit en français ✓"
 
 

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
-
-from .test_native_plugins import outputs
-from .test_native_wait_condition import eventually
 
 SECRET = """
 heat_template_version: 2018-08-31
@@ -28,24 +24,23 @@ outputs:
 """
 
 
-def update(harness, stack_id: str, template, **fields):
-    harness.run(harness.engine.update_stack(stack_id, harness.request(template, **fields)))
-    row = harness.stack(stack_id)
-    assert (row.action, row.status) == ("UPDATE", "COMPLETE"), row.status_reason
-    return harness.resources(stack_id)
-
-
 def test_an_update_without_changes_keeps_the_secret(harness):
     stack_id = harness.create(SECRET)
     before = harness.resources(stack_id)["secret"]
-    after = update(harness, stack_id, SECRET, parameters={"text": "hi"})["secret"]
+    harness.update(stack_id, SECRET, parameters={"text": "hi"})
+    row = harness.stack(stack_id)
+    assert (row.action, row.status) == ("UPDATE", "COMPLETE"), row.status_reason
+    after = harness.resources(stack_id)["secret"]
     assert (after.id, after.data["value"]) == (before.id, before.data["value"])
 
 
 def test_a_new_salt_makes_a_new_secret_that_dependants_see(harness):
     stack_id = harness.create(SECRET)
     before = harness.resources(stack_id)["secret"].data["value"]
-    resources = update(harness, stack_id, SECRET, parameters={"salt": "two"})
+    harness.update(stack_id, SECRET, parameters={"salt": "two"})
+    row = harness.stack(stack_id)
+    assert (row.action, row.status) == ("UPDATE", "COMPLETE"), row.status_reason
+    resources = harness.resources(stack_id)
     assert resources["secret"].data["value"] != before
     assert resources["user"].data["value"] == resources["secret"].data["value"]
 
@@ -53,9 +48,12 @@ def test_a_new_salt_makes_a_new_secret_that_dependants_see(harness):
 def test_a_value_changes_in_place(harness):
     stack_id = harness.create(SECRET)
     before = harness.resources(stack_id)["greeting"]
-    after = update(harness, stack_id, SECRET, parameters={"text": "bonjour"})["greeting"]
+    harness.update(stack_id, SECRET, parameters={"text": "bonjour"})
+    row = harness.stack(stack_id)
+    assert (row.action, row.status) == ("UPDATE", "COMPLETE"), row.status_reason
+    after = harness.resources(stack_id)["greeting"]
     assert (after.id, after.physical_id) == (before.id, before.physical_id)
-    assert outputs(harness, stack_id)["greeting"] == "bonjour"
+    assert harness.outputs(stack_id)["greeting"] == "bonjour"
 
 
 WAIT = """
@@ -75,19 +73,19 @@ outputs:
 def test_a_larger_count_waits_for_the_signals_still_missing(harness):
     # Created with one signal sent while waiting...
     job = harness.engine.create_stack(harness.request(WAIT, name="waiting"))
-    runner = threading.Thread(target=harness.run, args=(job,))
-    runner.start()
-    eventually(lambda: harness.resource_states(job.stack_id)["handle"] == "CREATE_COMPLETE")
+    runner = harness.start(job)
+    harness.wait_for(lambda: harness.resource_states(job.stack_id)["handle"] == "CREATE_COMPLETE",
+                     "the handle to be created")
     harness.engine.signal(job.stack_id, "handle", {"data": "a"})
     runner.join(timeout=30)
     assert harness.state(job.stack_id) == "CREATE_COMPLETE"
     # ...an update to count 2 waits for a second one, the first still counting.
     job = harness.engine.update_stack(job.stack_id, harness.request(WAIT, name="waiting", parameters={"count": 2}))
-    runner = threading.Thread(target=harness.run, args=(job,))
-    runner.start()
-    eventually(lambda: harness.resource_states(job.stack_id)["wait"] == "UPDATE_IN_PROGRESS")
+    runner = harness.start(job)
+    harness.wait_for(lambda: harness.resource_states(job.stack_id)["wait"] == "UPDATE_IN_PROGRESS",
+                     "the wait condition to be updating")
     harness.engine.signal(job.stack_id, "handle", {"data": "b"})
     runner.join(timeout=30)
     assert harness.state(job.stack_id) == "UPDATE_COMPLETE", harness.stack(job.stack_id).status_reason
     assert harness.resource_states(job.stack_id)["wait"] == "UPDATE_COMPLETE"
-    assert json.loads(outputs(harness, job.stack_id)["data"]) == {"1": "a", "2": "b"}
+    assert json.loads(harness.outputs(job.stack_id)["data"]) == {"1": "a", "2": "b"}

@@ -7,17 +7,14 @@ server that signals the handle through ``Engine.signal``, as the API would.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
 
 from orchestrator.engine.signals import SignalRefused
 from resources.orchestration.wait_condition import WaitCondition, WaitConditionTimeout
-
-from .test_native_plugins import outputs
 
 
 def wait_template(count: int = 1, timeout: int = 30, handle_type: str = "OS::Heat::WaitConditionHandle",
@@ -36,24 +33,18 @@ def wait_template(count: int = 1, timeout: int = 30, handle_type: str = "OS::Hea
     }
 
 
-def eventually(condition: Callable[[], bool], within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
-
-
 @contextmanager
 def creating(harness, template: Any, hold_wait: bool = False) -> Iterator[str]:
     """Run a create in a thread; with ``hold_wait`` the wait condition pauses at a pre-create hook."""
     environment = {"resource_registry": {"resources": {"wait": {"hooks": "pre-create"}}}} if hold_wait else None
     job = harness.engine.create_stack(harness.request(template, environment=environment))
-    runner = threading.Thread(target=harness.run, args=(job,))
-    runner.start()
+    runner = harness.start(job)
     try:
-        eventually(lambda: harness.resource_states(job.stack_id)["handle"] == "CREATE_COMPLETE")
+        harness.wait_for(lambda: harness.resource_states(job.stack_id)["handle"] == "CREATE_COMPLETE",
+                         "the handle to be created")
         if hold_wait:
-            eventually(lambda: harness.resources(job.stack_id)["wait"].hook == "pre-create")
+            harness.wait_for(lambda: harness.resources(job.stack_id)["wait"].hook == "pre-create",
+                             "the wait condition to pause at its hook")
         yield job.stack_id
     finally:
         runner.join(timeout=30)
@@ -76,7 +67,7 @@ def test_the_wait_ends_when_count_successes_have_arrived(harness):
         assert harness.resource_states(stack_id)["wait"] == "CREATE_IN_PROGRESS"
         harness.engine.signal(stack_id, "handle", {"data": "second"})
     assert harness.state(stack_id) == "CREATE_COMPLETE"
-    assert json.loads(outputs(harness, stack_id)["data"]) == {"web1": "first", "2": "second"}
+    assert json.loads(harness.outputs(stack_id)["data"]) == {"web1": "first", "2": "second"}
 
 
 #: signals sent, count -> the wait condition's failure reason
@@ -120,7 +111,7 @@ def test_the_wait_times_out_saying_how_many_arrived(harness, signals, count, rea
 def test_signals_received_before_the_wait_count(harness):
     stack_id = signalled(harness, wait_template(count=2), [{"data": {"k": 1}}, {"id": "x", "data": [2]}])
     assert harness.state(stack_id) == "CREATE_COMPLETE"
-    assert json.loads(outputs(harness, stack_id)["data"]) == {"1": {"k": 1}, "x": [2]}
+    assert json.loads(harness.outputs(stack_id)["data"]) == {"1": {"k": 1}, "x": [2]}
 
 
 def test_the_handle_must_be_a_wait_condition_handle(harness):
@@ -179,7 +170,7 @@ def test_the_update_handle_takes_cloudformation_signals(harness):
     assert harness.state(stack_id) == "CREATE_COMPLETE"
     assert harness.resources(stack_id)["handle"].data["signals"] == {
         "i-1": {"status": "SUCCESS", "reason": "up", "data": "d"}}
-    assert json.loads(outputs(harness, stack_id)["data"]) == {"i-1": "d"}
+    assert json.loads(harness.outputs(stack_id)["data"]) == {"i-1": "d"}
 
 
 # -- handle attributes ---------------------------------------------------------------------
@@ -196,7 +187,7 @@ def handle_attributes_template(transport: str) -> dict:
 
 def test_handle_attributes_are_none_without_a_signals_service(harness):
     stack_id = harness.create(handle_attributes_template("TOKEN_SIGNAL"))
-    assert outputs(harness, stack_id) == dict.fromkeys(HANDLE_ATTRIBUTES)
+    assert harness.outputs(stack_id) == dict.fromkeys(HANDLE_ATTRIBUTES)
 
 
 class FakeSignals:
@@ -224,7 +215,7 @@ def test_handle_attributes_come_from_the_signals_service(harness, monkeypatch, t
                         lambda operation: {**engine_services(operation), "signals": FakeSignals()})
     stack_id = harness.create(handle_attributes_template(transport))
     url = f"https://orchestrator.example/v1/signal/{stack_id}/handle?sig=abc"
-    values = outputs(harness, stack_id)
+    values = harness.outputs(stack_id)
     values["signal"] = json.loads(values["signal"])
     assert json.loads(json.dumps(values).replace(url, "URL")) == expected
 

@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 import json
-
-import threading
 import time
-from dataclasses import replace
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from orchestrator.db.models import Resource, Stack
 from orchestrator.template.errors import TemplateError
 
-from .harness import FAST, make_harness
-
-CHILD = """
-heat_template_version: 2018-08-31
-parameters:
-  value: {type: string}
-  suffix: {type: string, default: "!"}
-resources:
-  inner:
-    type: OS::Heat::TestResource
-    properties:
-      value: {list_join: ["", [{get_param: value}, {get_param: suffix}]]}
-outputs:
-  out: {value: {get_attr: [inner, output]}}
-  name: {value: {get_param: "OS::stack_name"}}
-"""
+from .harness import CHILD
 
 PARENT = """
 heat_template_version: 2018-08-31
@@ -45,30 +27,11 @@ outputs:
 """
 
 
-def children(harness, owner_id: str) -> dict[str, object]:
-    """The nested stacks owned by ``owner_id``, by parent resource name."""
-    with harness.database.engine.connect() as connection:
-        rows = connection.execute(select(Stack.__table__).where(Stack.owner_id == owner_id)).all()
-    return {row.parent_resource: row for row in rows}
-
-
-def output(harness, stack_id: str, name: str):
-    view = harness.engine.view(stack_id)
-    return view.definition().output(name, view)[0]
-
-
-def wait_for(condition, what: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 def test_a_provider_template_in_the_files_map_is_a_nested_stack(harness):
     stack_id = harness.create(PARENT, name="outer", files={"child.yaml": CHILD})
     assert harness.state(stack_id) == "CREATE_COMPLETE"
     member = harness.resources(stack_id)["member"]
-    child = children(harness, stack_id)["member"]
+    child = harness.children(stack_id)["member"]
     assert member.physical_id == child.id == member.nested_stack_id
     assert (child.owner_id, child.root_id, child.nested_depth, child.parent_resource) == (
         stack_id, stack_id, 1, "member")
@@ -78,8 +41,8 @@ def test_a_provider_template_in_the_files_map_is_a_nested_stack(harness):
     assert harness.resources(child.id)["inner"].data["value"] == "hello!", "properties became parameters"
     # Outputs are attributes, read by another resource and by an output of the parent.
     assert harness.resources(stack_id)["reader"].data["value"] == "hello!"
-    assert output(harness, stack_id, "copied") == "hello!"
-    assert output(harness, child.id, "name") == child.name
+    assert harness.output(stack_id, "copied") == "hello!"
+    assert harness.output(child.id, "name") == child.name
     # The child's events are its own.
     assert ("inner", "CREATE_COMPLETE", "state changed") in harness.events(child.id)
     assert all(name != "inner" for name, _, _ in harness.events(stack_id))
@@ -99,7 +62,7 @@ def test_a_registry_mapping_makes_a_type_a_provider_template(harness):
     stack_id = harness.create(template, files={"child.yaml": CHILD}, environment=environment)
     assert harness.state(stack_id) == "CREATE_COMPLETE"
     assert harness.resources(stack_id)["member"].type == "My::Child", "the row keeps the type as written"
-    assert output(harness, stack_id, "copied") == "mapped?"
+    assert harness.output(stack_id, "copied") == "mapped?"
 
 
 def test_a_template_resource_whose_template_maps_the_type_it_implements_uses_the_plugin(harness):
@@ -124,11 +87,11 @@ def test_a_template_resource_whose_template_maps_the_type_it_implements_uses_the
     environment = {"resource_registry": {"OS::Heat::TestResource": "wrapper.yaml"}}
     stack_id = harness.create(template, files={"wrapper.yaml": wrapper}, environment=environment)
     assert harness.state(stack_id) == "CREATE_COMPLETE", harness.stack(stack_id).status_reason
-    child = children(harness, stack_id)["wrapped"]
+    child = harness.children(stack_id)["wrapped"]
     real = harness.resources(child.id)["real"]
     assert real.data["value"] == "inside"
     # get_resource gives the template's OS::stack_id output, not the nested stack's id.
-    assert output(harness, stack_id, "ref") == real.physical_id != child.id
+    assert harness.output(stack_id, "ref") == real.physical_id != child.id
 
 
 def test_properties_are_checked_against_the_templates_parameters_on_request(harness):
@@ -157,47 +120,41 @@ def test_a_recursive_template_is_refused_at_the_nesting_limit(harness):
     assert "Recursion depth exceeds 5." in [problem.message for problem in failure.value.problems]
 
 
-def test_the_nesting_limit_holds_at_run_time(tmp_path):
-    harness, cleanup = make_harness(tmp_path, replace(FAST, max_nested_depth=1))
-    try:
-        # The group's nested stack is depth 1; its members' stacks would be depth 2.
-        template = """
-        heat_template_version: 2018-08-31
-        resources:
-          group:
-            type: OS::Heat::ResourceGroup
-            properties:
-              count: 1
-              resource_def: {type: child.yaml, properties: {value: deep}}
-        """
-        stack_id = harness.create(template, files={"child.yaml": CHILD})
-        assert harness.state(stack_id) == "CREATE_FAILED"
-        group = children(harness, stack_id)["group"]
-        assert harness.resources(group.id)["0"].status_reason == (
-            "RequestLimitExceeded: resources.0: Recursion depth exceeds 1.")
-        assert "Recursion depth exceeds 1." in harness.stack(stack_id).status_reason
-    finally:
-        cleanup()
+def test_the_nesting_limit_holds_at_run_time(harness_with):
+    harness = harness_with(max_nested_depth=1)
+    # The group's nested stack is depth 1; its members' stacks would be depth 2.
+    template = """
+    heat_template_version: 2018-08-31
+    resources:
+      group:
+        type: OS::Heat::ResourceGroup
+        properties:
+          count: 1
+          resource_def: {type: child.yaml, properties: {value: deep}}
+    """
+    stack_id = harness.create(template, files={"child.yaml": CHILD})
+    assert harness.state(stack_id) == "CREATE_FAILED"
+    group = harness.children(stack_id)["group"]
+    assert harness.resources(group.id)["0"].status_reason == (
+        "RequestLimitExceeded: resources.0: Recursion depth exceeds 1.")
+    assert "Recursion depth exceeds 1." in harness.stack(stack_id).status_reason
 
 
-def test_the_resource_limit_counts_the_whole_tree(tmp_path):
-    harness, cleanup = make_harness(tmp_path, replace(FAST, max_resources_per_stack=4))
-    try:
-        template = """
-        heat_template_version: 2018-08-31
-        resources:
-          group:
-            type: OS::Heat::ResourceGroup
-            properties:
-              count: 2
-              resource_def: {type: child.yaml, properties: {value: x}}
-        """
-        # 1 group + 2 members + 2 inner resources = 5 resources in the tree.
-        stack_id = harness.create(template, files={"child.yaml": CHILD})
-        assert harness.state(stack_id) == "CREATE_FAILED"
-        assert "Maximum resources per stack exceeded." in harness.stack(stack_id).status_reason
-    finally:
-        cleanup()
+def test_the_resource_limit_counts_the_whole_tree(harness_with):
+    harness = harness_with(max_resources_per_stack=4)
+    template = """
+    heat_template_version: 2018-08-31
+    resources:
+      group:
+        type: OS::Heat::ResourceGroup
+        properties:
+          count: 2
+          resource_def: {type: child.yaml, properties: {value: x}}
+    """
+    # 1 group + 2 members + 2 inner resources = 5 resources in the tree.
+    stack_id = harness.create(template, files={"child.yaml": CHILD})
+    assert harness.state(stack_id) == "CREATE_FAILED"
+    assert "Maximum resources per stack exceeded." in harness.stack(stack_id).status_reason
 
 
 def test_a_failing_child_fails_the_parent_resource_with_its_reason(harness):
@@ -235,9 +192,8 @@ def test_a_property_change_updates_the_child_in_place(harness):
     stack_id = harness.create(PARENT, files={"child.yaml": CHILD})
     member = harness.resources(stack_id)["member"]
     inner = harness.resources(member.physical_id)["inner"]
-    job = harness.engine.update_stack(stack_id, harness.request(
-        PARENT.replace("value: hello", "value: changed"), files={"child.yaml": CHILD}))
-    assert harness.run(job), harness.stack(stack_id).status_reason
+    changed = PARENT.replace("value: hello", "value: changed")
+    assert harness.update(stack_id, changed, files={"child.yaml": CHILD}), harness.stack(stack_id).status_reason
     after = harness.resources(stack_id)["member"]
     assert after.physical_id == member.physical_id and after.id == member.id, "the same child stack"
     assert harness.state(member.physical_id) == "UPDATE_COMPLETE"
@@ -245,19 +201,18 @@ def test_a_property_change_updates_the_child_in_place(harness):
     assert (updated.id, updated.physical_id) == (inner.id, inner.physical_id), "updated in place"
     assert updated.data["value"] == "changed!"
     assert harness.resources(stack_id)["reader"].data["value"] == "changed!", "dependants read the new output"
-    assert output(harness, stack_id, "copied") == "changed!"
+    assert harness.output(stack_id, "copied") == "changed!"
 
 
 def test_a_hook_inside_a_child_pauses_it_until_cleared_there(harness):
     environment = {"resource_registry": {"resources": {"member": {"inner": {"hooks": "pre-create"}}}}}
     job = harness.engine.create_stack(harness.request(PARENT, files={"child.yaml": CHILD},
                                                       environment=environment))
-    runner = threading.Thread(target=harness.run, args=(job,))
-    runner.start()
+    runner = harness.start(job)
     try:
-        wait_for(lambda: harness.resources(job.stack_id)["member"].physical_id is not None, "the child")
+        harness.wait_for(lambda: harness.resources(job.stack_id)["member"].physical_id is not None, "the child")
         child_id = harness.resources(job.stack_id)["member"].physical_id
-        wait_for(lambda: harness.resources(child_id)["inner"].hook == "pre-create", "the hook")
+        harness.wait_for(lambda: harness.resources(child_id)["inner"].hook == "pre-create", "the hook")
         time.sleep(0.1)
         assert harness.resource_states(child_id) == {"inner": "INIT_COMPLETE"}
         assert harness.state(job.stack_id) == "CREATE_IN_PROGRESS"
@@ -285,7 +240,7 @@ def test_an_interrupted_child_is_resumed(harness):
                            .values(action="INIT", status="COMPLETE", physical_id=None, data={}, attributes={}))
     assert harness.engine.recover() == [(stack_id, "CREATE_COMPLETE")]
     assert harness.resources(stack_id)["member"].physical_id == child_id, "the same child carried on"
-    assert list(children(harness, stack_id)) == ["member"]
+    assert list(harness.children(stack_id)) == ["member"]
     assert harness.state(child_id) == "CREATE_COMPLETE"
     assert harness.resources(child_id)["inner"].data["value"] == "hello!"
     assert harness.resources(stack_id)["reader"].data["value"] == "hello!"
@@ -317,7 +272,7 @@ def test_resource_facade_reads_the_parent_resource(harness):
     assert harness.state(stack_id) == "CREATE_COMPLETE", harness.stack(stack_id).status_reason
     child_id = harness.resources(stack_id)["member"].physical_id
     assert harness.resources(child_id)["inner"].data["value"] == "Retain"
-    assert output(harness, stack_id, "role") == "web"
+    assert harness.output(stack_id, "role") == "web"
 
 
 def test_os_heat_stack_is_a_local_nested_stack(harness):
@@ -334,11 +289,11 @@ def test_os_heat_stack_is_a_local_nested_stack(harness):
     }
     stack_id = harness.create(template, name="host")
     assert harness.state(stack_id) == "CREATE_COMPLETE", harness.stack(stack_id).status_reason
-    child = children(harness, stack_id)["nested"]
+    child = harness.children(stack_id)["nested"]
     assert (child.timeout_mins, child.nested_depth) == (5, 1)
     assert harness.resources(stack_id)["reader"].data["value"] == "inline!"
-    assert output(harness, stack_id, "all") == {"out": "inline!", "name": child.name}
-    assert output(harness, stack_id, "name") == child.name
+    assert harness.output(stack_id, "all") == {"out": "inline!", "name": child.name}
+    assert harness.output(stack_id, "name") == child.name
     # Suspend, resume and check reach the child.
     for action in ("SUSPEND", "RESUME", "CHECK"):
         assert harness.run(harness.engine.stack_action(stack_id, action)), harness.stack(stack_id).status_reason
@@ -357,22 +312,19 @@ def test_os_heat_stack_refuses_a_remote_region_when_creating(harness):
     assert "Cannot create a stack in region RegionTwo: remote stacks are not supported" in row.status_reason
 
 
-def test_a_too_deep_provider_template_fails_at_request_time_with_a_lower_limit(tmp_path):
-    harness, cleanup = make_harness(tmp_path, replace(FAST, max_nested_depth=1))
-    try:
-        outer = """
-        heat_template_version: 2018-08-31
-        resources:
-          deeper: {type: child.yaml, properties: {value: x}}
-        """
-        with pytest.raises(TemplateError, match="Recursion depth exceeds 1."):
-            harness.engine.create_stack(harness.request("""
-                heat_template_version: 2018-08-31
-                resources:
-                  top: {type: outer.yaml}
-                """, files={"outer.yaml": outer, "child.yaml": CHILD}))
-    finally:
-        cleanup()
+def test_a_too_deep_provider_template_fails_at_request_time_with_a_lower_limit(harness_with):
+    harness = harness_with(max_nested_depth=1)
+    outer = """
+    heat_template_version: 2018-08-31
+    resources:
+      deeper: {type: child.yaml, properties: {value: x}}
+    """
+    with pytest.raises(TemplateError, match="Recursion depth exceeds 1."):
+        harness.engine.create_stack(harness.request("""
+            heat_template_version: 2018-08-31
+            resources:
+              top: {type: outer.yaml}
+            """, files={"outer.yaml": outer, "child.yaml": CHILD}))
 
 
 def test_properties_known_only_at_run_time_are_checked_when_the_child_is_made(harness):
@@ -388,7 +340,7 @@ def test_properties_known_only_at_run_time_are_checked_when_the_child_is_made(ha
     """
     stack_id = harness.create(template, files={"child.yaml": CHILD})
     assert harness.state(stack_id) == "CREATE_FAILED"
-    group = children(harness, stack_id)["group"]
+    group = harness.children(stack_id)["group"]
     assert harness.resources(group.id)["0"].status_reason == (
         "StackValidationFailed: resources.0: Property error: resources.0.properties: Unknown Property colour")
 
@@ -403,12 +355,12 @@ def test_a_changed_provider_template_updates_the_nested_stack(harness):
     stack_id = harness.create(parent, files={"thing.yaml": json.dumps(old)})
     child = harness.resources(stack_id)["thing"].physical_id
     assert set(harness.resources(child)) == {"inner"}
-    harness.run(harness.engine.update_stack(stack_id, harness.request(parent, files={"thing.yaml": json.dumps(new)})))
+    harness.update(stack_id, parent, files={"thing.yaml": json.dumps(new)})
     assert harness.state(stack_id) == "UPDATE_COMPLETE", harness.stack(stack_id).status_reason
     assert set(harness.resources(child)) == {"inner", "added"}
     assert harness.state(child) == "UPDATE_COMPLETE"
     # and an update that changes nothing leaves the child alone
-    harness.run(harness.engine.update_stack(stack_id, harness.request(parent, files={"thing.yaml": json.dumps(new)})))
+    harness.update(stack_id, parent, files={"thing.yaml": json.dumps(new)})
     assert harness.state(child) == "UPDATE_COMPLETE" and len(harness.events(child)) == len(harness.events(child))
 
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from resources.base import Resource
 from resources.errors import ResourceInError
 from resources.registry import PluginRegistry
 
-from .harness import FAST, make_harness
+from .harness import CHILD
 
 TEMPLATE = """
 heat_template_version: 2018-08-31
@@ -73,26 +71,23 @@ def test_snapshot_and_restore(harness):
     snapshot_id, job = harness.engine.snapshot_stack(stack_id, "first")
     harness.run(job)
     assert harness.state(stack_id) == "SNAPSHOT_COMPLETE"
-    harness.run(harness.engine.update_stack(stack_id, harness.request(TEMPLATE, parameters={"value": "two"})))
+    harness.update(stack_id, TEMPLATE, parameters={"value": "two"})
     assert harness.resources(stack_id)["a"].data["value"] == "two"
     harness.run(harness.engine.restore_snapshot(stack_id, snapshot_id))
     assert harness.state(stack_id) == "RESTORE_COMPLETE"
     assert harness.resources(stack_id)["a"].data["value"] == "one"
 
 
-def test_a_stack_timeout_fails_the_create(tmp_path):
-    harness, cleanup = make_harness(tmp_path, replace(FAST, timeout_unit=0.5))
-    try:
-        stack_id = harness.create("""
-            heat_template_version: 2018-08-31
-            resources:
-              slow: {type: OS::Heat::TestResource, properties: {wait_secs: 30}}
-        """, timeout_mins=1)
-        row = harness.stack(stack_id)
-        assert (row.action, row.status) == ("CREATE", "FAILED")
-        assert "Create timed out" in row.status_reason
-    finally:
-        cleanup()
+def test_a_stack_timeout_fails_the_create(harness_with):
+    harness = harness_with(timeout_unit=0.5)
+    stack_id = harness.create("""
+        heat_template_version: 2018-08-31
+        resources:
+          slow: {type: OS::Heat::TestResource, properties: {wait_secs: 30}}
+    """, timeout_mins=1)
+    row = harness.stack(stack_id)
+    assert (row.action, row.status) == ("CREATE", "FAILED")
+    assert "Create timed out" in row.status_reason
 
 
 class Flaky(Resource):
@@ -114,17 +109,14 @@ class Flaky(Resource):
 
 
 @pytest.mark.parametrize("failures, expected", [(1, "CREATE_COMPLETE"), (2, "CREATE_COMPLETE"), (3, "CREATE_FAILED")])
-def test_create_retries_resources_in_error(tmp_path, failures, expected):
+def test_create_retries_resources_in_error(harness_with, failures, expected):
     Flaky.created, Flaky.failures = [], failures
     plugins = PluginRegistry.discover()
     plugins.register("Test::Flaky", Flaky)
-    harness, cleanup = make_harness(tmp_path, FAST, plugins)
-    try:
-        stack_id = harness.create("heat_template_version: 2018-08-31\nresources:\n  f: {type: Test::Flaky}\n")
-        assert harness.resource_states(stack_id)["f"] == expected
-        assert len(Flaky.created) == min(failures + 1, 3), "action_retry_limit 2: at most three attempts"
-    finally:
-        cleanup()
+    harness = harness_with(plugins=plugins)
+    stack_id = harness.create("heat_template_version: 2018-08-31\nresources:\n  f: {type: Test::Flaky}\n")
+    assert harness.resource_states(stack_id)["f"] == expected
+    assert len(Flaky.created) == min(failures + 1, 3), "action_retry_limit 2: at most three attempts"
 
 
 def test_retain_keeps_the_resource(harness):
@@ -135,3 +127,19 @@ def test_retain_keeps_the_resource(harness):
     """)
     assert harness.delete(stack_id)
     assert ("kept", "DELETE_COMPLETE", "state changed (retained)") in harness.events(stack_id)
+
+
+def test_preview_update_lists_an_unchanged_template_resource_as_updated(harness):
+    template = """
+    heat_template_version: 2018-08-31
+    resources:
+      child:
+        type: child.yaml
+        properties: {value: same}
+      plain:
+        type: OS::Heat::None
+    """
+    stack_id = harness.create(template, files={"child.yaml": CHILD})
+    preview = harness.engine.preview_update(stack_id, harness.request(template, files={"child.yaml": CHILD}))
+    # as Heat does: the nested stack's own resources decide whether they change
+    assert (preview.updated, preview.unchanged) == (["child"], ["plain"])

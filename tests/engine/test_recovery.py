@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import replace
+from dataclasses import asdict
 from typing import Any, Callable
 
 import pytest
@@ -28,12 +28,11 @@ from orchestrator.db.models import Resource, Stack, StackLock, utcnow
 from orchestrator.engine import locks
 from orchestrator.engine.context import EngineContext
 from orchestrator.engine.service import Engine
-from resources.registry import PluginRegistry
 
-from .harness import FAST, Harness, make_harness
+from .harness import Harness
 
+#: the lock lease of the crash tests: how long a fresh engine waits for the dead one's lock
 LEASE = 2.0
-SETTINGS = replace(FAST, lock_lease=LEASE)
 
 #: what the engine process that is going to die runs
 ENGINE_PROCESS = """
@@ -69,18 +68,12 @@ MIXED = {
 }
 
 
-@pytest.fixture
-def crash_harness(tmp_path):
-    harness, cleanup = make_harness(tmp_path, SETTINGS)
-    yield harness
-    cleanup()
-
-
 class DyingEngine:
-    """An engine in another process, running one job until it is killed."""
+    """An engine in another process (with the harness's settings), running one job until it is killed."""
 
     def __init__(self, harness: Harness, action: str, argument: str):
-        settings = {name: getattr(SETTINGS, name) for name in SETTINGS.__dataclass_fields__}
+        self.harness = harness
+        settings = asdict(harness.context.settings)
         self.process = subprocess.Popen(
             [sys.executable, "-c", ENGINE_PROCESS, harness.database.url, action, argument, json.dumps(settings)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -92,14 +85,19 @@ class DyingEngine:
         self.job = json.loads(line)
 
     def wait_for(self, condition: Callable[[], bool], what: str, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
+        """``Harness.wait_for``, failing at once if the process ends first, and killing it on a timeout."""
+        def reached() -> bool:
+            if condition():
+                return True
             if self.process.poll() is not None:
                 pytest.fail(f"the engine process ended before {what}: {self.process.communicate()}")
-            if time.monotonic() > deadline:
-                self.kill()
-                pytest.fail(f"timed out waiting for {what}")
-            time.sleep(0.01)
+            return False
+
+        try:
+            self.harness.wait_for(reached, what, timeout)
+        except AssertionError:
+            self.kill()
+            raise
 
     def kill(self) -> None:
         os.kill(self.process.pid, signal.SIGKILL)
@@ -109,30 +107,22 @@ class DyingEngine:
 
 
 def wait_for_lease_to_expire(harness: Harness, stack_id: str) -> None:
-    deadline = time.monotonic() + LEASE + 5
-    while True:
-        with harness.database.engine.connect() as connection:
-            lock = locks.holder_of(connection, stack_id)
-        if lock is None or lock[2] <= utcnow():
-            return
-        assert time.monotonic() < deadline, "the dead engine's lease never ran out"
-        time.sleep(0.05)
+    def expired() -> bool:
+        lock = harness.lock(stack_id)
+        return lock is None or lock[2] <= utcnow()
+
+    harness.wait_for(expired, "the dead engine's lease to run out", timeout=LEASE + 5)
 
 
 def event_states(harness: Harness, stack_id: str, name: str) -> list[str]:
     return [state for _, state, _ in harness.events(stack_id, name)]
 
 
-def lock_of(harness: Harness, stack_id: str):
-    with harness.database.engine.connect() as connection:
-        return locks.holder_of(connection, stack_id)
-
-
 # -- real crashes ----------------------------------------------------------------------------------
 
 
-def test_a_create_interrupted_by_a_crash_is_resumed(crash_harness):
-    harness = crash_harness
+def test_a_create_interrupted_by_a_crash_is_resumed(harness_with):
+    harness = harness_with(lock_lease=LEASE)
     started = time.monotonic()
     dying = DyingEngine(harness, "CREATE", json.dumps(MIXED))
     stack_id = dying.job["stack_id"]
@@ -173,13 +163,13 @@ def test_a_create_interrupted_by_a_crash_is_resumed(crash_harness):
     assert after["after"].data["value"] == "one"
     assert [state for _, state, _ in harness.events(stack_id, "crashing")] == ["CREATE_IN_PROGRESS",
                                                                                 "CREATE_COMPLETE"]
-    assert lock_of(harness, stack_id) is None
+    assert harness.lock(stack_id) is None
     # What the new engine created runs and deletes like anything else.
     assert harness.delete(stack_id)
 
 
-def test_a_delete_interrupted_by_a_crash_is_resumed(crash_harness):
-    harness = crash_harness
+def test_a_delete_interrupted_by_a_crash_is_resumed(harness_with):
+    harness = harness_with(lock_lease=LEASE)
     stack_id = harness.create({
         "heat_template_version": "2018-08-31",
         "resources": {
@@ -216,7 +206,7 @@ def test_a_delete_interrupted_by_a_crash_is_resumed(crash_harness):
     assert events.index(("base", "DELETE_IN_PROGRESS")) > events.index(("slow", "DELETE_COMPLETE")), \
         "base went before what depends on it"
     assert events[-1] == ("doomed", "DELETE_COMPLETE")
-    assert lock_of(harness, stack_id) is None
+    assert harness.lock(stack_id) is None
 
 
 # -- operations that cannot be resumed ------------------------------------------------------------
@@ -259,7 +249,7 @@ def test_an_interrupted_update_is_failed_with_heats_reason(harness):
     assert harness.events(stack_id)[events_before:] == [
         ("changing", "UPDATE_FAILED", "Engine went down during stack UPDATE"),
         ("updating", "UPDATE_FAILED", "Engine went down during stack UPDATE")]
-    assert lock_of(harness, stack_id) is None
+    assert harness.lock(stack_id) is None
     assert harness.engine.recover() == [], "a failed stack is not recovered twice"
 
 
@@ -288,7 +278,7 @@ def test_live_operations_and_finished_stacks_are_left_alone(harness):
         locks.acquire(connection, finished, "finished", "dead-engine", "UPDATE", -5)
     assert harness.engine.recover() == []
     assert harness.state(busy) == "UPDATE_IN_PROGRESS"
-    assert lock_of(harness, busy)[0] == "dead-engine"
+    assert harness.lock(busy)[0] == "dead-engine"
     assert harness.state(finished) == "CREATE_COMPLETE"
 
 
@@ -333,7 +323,7 @@ def test_two_engines_starting_together_take_each_stack_once(harness):
         abandon(harness, stack_id, "UPDATE", in_progress=("changing",))
         stacks.append(stack_id)
     database = Database(harness.database.url)
-    second = Engine(EngineContext(database, PluginRegistry.discover(), settings=harness.context.settings))
+    second = Engine(EngineContext(database, harness.context.plugins, settings=harness.context.settings))
     results: dict[str, Any] = {}
     start = threading.Barrier(2)
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
 from orchestrator.engine.errors import NotSupported
@@ -67,10 +64,9 @@ def test_cancel_update_rolls_back(harness):
     """
     stack_id = harness.create(slow)
     job = harness.engine.update_stack(stack_id, harness.request(slow, parameters={"wait": 2}))
-    runner = threading.Thread(target=harness.run, args=(job,))
-    runner.start()
-    while harness.resource_states(stack_id)["first"] != "UPDATE_IN_PROGRESS":
-        time.sleep(0.01)
+    runner = harness.start(job)
+    harness.wait_for(lambda: harness.resource_states(stack_id)["first"] == "UPDATE_IN_PROGRESS",
+                     "first to be updating")
     harness.engine.cancel_update(stack_id)
     runner.join(timeout=15)
     row = harness.stack(stack_id)

@@ -24,12 +24,6 @@ resources:
 """
 
 
-def update(harness, stack_id, template, **fields):
-    job = harness.engine.update_stack(stack_id, harness.request(template, **fields))
-    harness.run(job)
-    return harness.stack(stack_id)
-
-
 def physical_ids(harness, stack_id):
     return {name: row.physical_id for name, row in harness.resources(stack_id).items()}
 
@@ -37,7 +31,8 @@ def physical_ids(harness, stack_id):
 def test_in_place_update_keeps_the_resource_and_updates_dependants(harness):
     stack_id = harness.create(BASE)
     before = physical_ids(harness, stack_id)
-    row = update(harness, stack_id, BASE, parameters={"value": "two"})
+    harness.update(stack_id, BASE, parameters={"value": "two"})
+    row = harness.stack(stack_id)
     assert (row.action, row.status, row.status_reason) == ("UPDATE", "COMPLETE", "Stack UPDATE completed successfully")
     resources = harness.resources(stack_id)
     assert physical_ids(harness, stack_id) == before
@@ -52,7 +47,8 @@ def test_replacement_creates_the_new_resource_before_deleting_the_old(harness):
     before = physical_ids(harness, stack_id)
     replacing = BASE.replace("properties: {value: {get_param: value}}",
                              "properties: {value: {get_param: value}, update_replace: true}")
-    row = update(harness, stack_id, replacing, parameters={"value": "two"})
+    harness.update(stack_id, replacing, parameters={"value": "two"})
+    row = harness.stack(stack_id)
     assert row.status == "COMPLETE", row.status_reason
     after = physical_ids(harness, stack_id)
     assert after["changing"] != before["changing"]
@@ -68,7 +64,8 @@ def test_added_and_removed_resources(harness):
     stack_id = harness.create(BASE)
     changed = BASE.replace("  kept:\n    type: OS::Heat::TestResource\n    properties: {value: kept}\n",
                            "  added:\n    type: OS::Heat::None\n")
-    row = update(harness, stack_id, changed)
+    harness.update(stack_id, changed)
+    row = harness.stack(stack_id)
     assert row.status == "COMPLETE", row.status_reason
     assert set(harness.resources(stack_id)) == {"added", "changing", "user"}
     assert harness.resource_states(stack_id)["added"] == "CREATE_COMPLETE"
@@ -78,7 +75,8 @@ def test_added_and_removed_resources(harness):
 def test_a_failed_update_rolls_back_when_asked(harness):
     stack_id = harness.create(BASE, disable_rollback=False)
     failing = BASE.replace("properties: {value: kept}", "properties: {value: kept, fail: true, update_replace: true}")
-    row = update(harness, stack_id, failing)
+    harness.update(stack_id, failing)
+    row = harness.stack(stack_id)
     assert (row.action, row.status) == ("ROLLBACK", "COMPLETE"), row.status_reason
     assert ("stack", "UPDATE_FAILED") in [(n, s) for n, s, _ in harness.events(stack_id)]
     assert harness.resources(stack_id)["kept"].data["value"] == "kept"
@@ -88,7 +86,8 @@ def test_a_failed_update_rolls_back_when_asked(harness):
 def test_a_failed_update_without_rollback_stays_failed(harness):
     stack_id = harness.create(BASE)
     failing = BASE.replace("properties: {value: kept}", "properties: {value: other, fail: true}")
-    row = update(harness, stack_id, failing)
+    harness.update(stack_id, failing)
+    row = harness.stack(stack_id)
     assert (row.action, row.status) == ("UPDATE", "FAILED")
     assert row.status_reason.startswith("Resource UPDATE failed: ResourceFailure: resources.kept:")
 
@@ -120,7 +119,8 @@ def test_immutable_parameters_may_not_change(harness):
 def test_restricted_actions(harness, restricted, change, reason):
     environment = {"resource_registry": {"resources": {"kept": {"restricted_actions": restricted}}}}
     stack_id = harness.create(BASE, environment=environment)
-    row = update(harness, stack_id, BASE.replace("properties: {value: kept}", change), environment=environment)
+    harness.update(stack_id, BASE.replace("properties: {value: kept}", change), environment=environment)
+    row = harness.stack(stack_id)
     assert (row.action, row.status) == ("UPDATE", "FAILED")
     assert row.status_reason == f"Resource UPDATE failed: NotSupported: resources.kept: {reason}"
 
@@ -128,6 +128,7 @@ def test_restricted_actions(harness, restricted, change, reason):
 def test_an_unchanged_stack_updates_nothing(harness):
     stack_id = harness.create(BASE)
     count = len(harness.events(stack_id))
-    row = update(harness, stack_id, BASE)
+    harness.update(stack_id, BASE)
+    row = harness.stack(stack_id)
     assert row.status == "COMPLETE"
     assert [e[0] for e in harness.events(stack_id)[count:]] == ["stack", "stack"]
