@@ -5,8 +5,10 @@ A plugin is a small class.  It declares its properties and attributes as data
 
 * ``create`` / ``check_create_complete``, ``update`` / ``check_update_complete``,
   ``delete`` / ``check_delete_complete`` — the lifecycle;
-* optionally ``suspend``, ``resume``, ``check``, ``snapshot``, ``restore``,
-  ``signal``, ``adopt`` and ``metadata_update``.
+* optionally ``suspend``, ``resume``, ``check``, ``snapshot``, ``restore`` and
+  ``signal`` (the defaults raise ``NotSupported``), ``adopt`` (the default
+  takes the abandoned id and data as they are) and ``metadata_update`` (the
+  default does nothing).
 
 ``check_*_complete`` returns ``True`` when done, ``False`` to be asked again
 later (the engine backs off), or a number of seconds after which asking again
@@ -22,7 +24,7 @@ so that a crash never leaves an untracked cloud object.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Iterable, Mapping, Protocol
+from typing import Any, Callable, ClassVar, Iterable, Mapping, Protocol
 
 from orchestrator.template.functions.references import select_from_attribute
 
@@ -46,11 +48,35 @@ class Runtime(Protocol):
     def set_data(self, key: str, value: Any) -> None:
         """Remember ``value`` under ``key`` (``None`` forgets it); returns once it is stored."""
 
+    def merge_data(self, key: str,
+                   entries: Mapping[str, Any] | Callable[[dict[str, Any]], Mapping[str, Any]]) -> dict[str, Any]:
+        """Merge ``entries`` into the mapping stored under ``key``, atomically; the mapping as stored.
+
+        The stored mapping is read and written in one transaction with the
+        row locked, so concurrent merges (signals arriving together, in
+        several processes) never lose one another's entries.  An entry whose
+        value is ``None`` removes that key.  ``entries`` may be a function
+        given (a copy of) the stored mapping that returns the entries to merge
+        (to number them, say): it runs while the row is locked, may run more
+        than once, and must not block.  Returns once stored; it always waits
+        for the database, so a plugin calling it during an operation should
+        not declare ``blocking = False``.
+        """
+
     def cloud(self) -> Any:
         """The openstacksdk connection to act with (the user's cloud)."""
 
     def service(self, name: str) -> Any:
-        """An engine service a plugin may need (``"nested_stacks"``, ``"signals"``, …)."""
+        """An engine service; ``LookupError`` if it is not offered where the plugin runs.
+
+        ``"stack"`` reads the stored rows of the stack's other resources
+        (``engine.siblings.StackResources``); ``"nested_stacks"`` creates,
+        updates, deletes and reads nested stacks during an operation, and
+        reads them elsewhere (``engine.nested.NestedStacks``).  ``"signals"``
+        (the signed URLs of wait condition handles, ``wait_condition.SignalService``)
+        is for the API layer to provide: the engine does not offer it yet,
+        and handles answer ``None`` for their URL attributes without it.
+        """
 
 
 class Resource:
@@ -61,7 +87,12 @@ class Resource:
     description: ClassVar[str] = ""
     properties_schema: ClassVar[Mapping[str, Property]] = {}
     attributes_schema: ClassVar[Mapping[str, Attribute]] = {}
+    #: what the resource's ``update_policy`` section may hold; the engine does not check the
+    #: section: a plugin that honours a policy reads and checks it (``OS::Heat::ResourceGroup``)
     update_policy_schema: ClassVar[Mapping[str, Property]] = {}
+    #: ``True`` if ``attribute`` answers names beyond ``attributes_schema`` (a group's
+    #: ``resource.0.name``): templates' ``get_attr`` names are then not checked against the schema
+    dynamic_attributes: ClassVar[bool] = False
     #: types such as OS::Heat::None take any property without checking it
     accepts_any_properties: ClassVar[bool] = False
     #: ``False`` for plugins that only compute (no I/O): the engine calls them
@@ -97,6 +128,20 @@ class Resource:
             self.data.pop(key, None)
         else:
             self.data[key] = value
+
+    def merge_data(self, key: str,
+                   entries: Mapping[str, Any] | Callable[[dict[str, Any]], Mapping[str, Any]]) -> dict[str, Any]:
+        """Merge ``entries`` into the mapping stored under ``key``, atomically (see ``Runtime.merge_data``).
+
+        For data that others may change at the same moment (signals); returns
+        the mapping as stored, which ``self.data[key]`` then holds.
+        """
+        merged = dict(self.runtime.merge_data(key, entries))
+        if merged:
+            self.data[key] = merged
+        else:
+            self.data.pop(key, None)
+        return merged
 
     # -- lifecycle (override what the type supports) ---------------------------------
 
@@ -161,6 +206,10 @@ class Resource:
         """Raise ``ResourceFailure`` if the object is not healthy (optional)."""
         raise NotSupported(f"CHECK not supported for {self.type_name}")
 
+    def check_check_complete(self) -> bool | float:
+        """Whether a check has finished (a nested stack checks its children)."""
+        return True
+
     def snapshot(self) -> Mapping[str, Any]:
         """Take a snapshot; what it returns is kept in the stack snapshot (optional)."""
         raise NotSupported(f"SNAPSHOT not supported for {self.type_name}")
@@ -174,13 +223,21 @@ class Resource:
         raise NotSupported(f"Signal resource during {self.type_name} is not supported.")
 
     def adopt(self, resource_data: Mapping[str, Any]) -> None:
-        """Take over an existing cloud object described by abandoned-stack data."""
+        """Take over an existing cloud object described by abandoned-stack data.
+
+        The default stores the abandoned ``resource_id`` as the physical id and
+        every ``resource_data`` entry with ``set_data``, without calling the
+        cloud; a plugin that must check or re-read its object overrides it.
+        """
         self.set_physical_id(resource_data.get("resource_id"))
         for key, value in (resource_data.get("resource_data") or {}).items():
             self.set_data(key, value)
 
     def metadata_update(self, metadata: Mapping[str, Any]) -> None:
-        """React to a change of the resource's metadata (optional)."""
+        """React to a change of the resource's metadata (optional; the default does nothing).
+
+        Reserved for Heat's metadata updates: the engine does not call it yet.
+        """
 
     # -- what templates read ---------------------------------------------------------
 

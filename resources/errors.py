@@ -7,6 +7,10 @@ class ResourceFailure(Exception):
     """The action failed; the message becomes the resource's status reason."""
 
 
+class StackValidationFailed(ResourceFailure):
+    """Values that do not fit a schema when the resource is about to be made (Heat's name, shown in reasons)."""
+
+
 class ResourceInError(ResourceFailure):
     """The cloud object ended up in an error state; the engine deletes it and tries again.
 

@@ -12,6 +12,7 @@ which types exist, which attributes they have, whether property values fit.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import inspect
 import logging
@@ -25,7 +26,7 @@ from orchestrator.template.constraints import CustomConstraints
 from orchestrator.template.errors import Path as TemplatePath
 
 from .base import Resource
-from .schema import validate_properties
+from .schema import PropertyProblem, validate_properties
 
 ENTRY_POINT_GROUP = "orchestrator.resources"
 _PLUGIN_PACKAGE = "orchestrator_plugins"
@@ -132,7 +133,7 @@ class PluginRegistry:
 
     def attribute_names(self, type_name: str) -> frozenset[str] | None:
         cls = self._plugins.get(type_name)
-        if cls is None or cls.accepts_any_properties or getattr(cls, "dynamic_attributes", False):
+        if cls is None or cls.accepts_any_properties or cls.dynamic_attributes:
             return None  # (nested stacks: groups answer "resource.0.name" and the like)
         return frozenset(cls.attributes_schema) | {"show"}
 
@@ -146,27 +147,34 @@ class PluginRegistry:
         cls = self._plugins.get(type_name)
         if cls is None:
             return []
+        _, problems = self.checked_properties(cls, properties, unknown)
+        return [(problem.path, problem.message) for problem in problems]
+
+    def checked_properties(self, cls: type[Resource], properties: Any,
+                           unknown: frozenset[str] = frozenset()) -> tuple[dict, list[PropertyProblem]]:
+        """The values a plugin sees (converted, defaults applied) and every problem: schema, then cross-checks."""
         values, problems = validate_properties(cls.properties_schema, properties, unknown=unknown,
                                                custom=self.custom_constraints,
                                                accept_any=cls.accepts_any_properties)
         if not problems:
             problems = list(cls.validate(values, unknown))
-        return [(problem.path, problem.message) for problem in problems]
+        return values, problems
 
 
 def _modules_in(folder: Path) -> Iterable[ModuleType]:
-    """Import every ``.py`` file of a plugin folder as ``orchestrator_plugins.<name>``."""
+    """Import every ``.py`` file of a plugin folder as ``orchestrator_plugins.<folder key>.<name>``.
+
+    Each folder is a package of its own (its key is a digest of the folder's
+    full path), so files of the same name in two folders are two modules; a
+    folder discovered again gives the modules it gave before.
+    """
     if not folder.is_dir():
         raise PluginError(f"plugin folder {folder} does not exist")
-    package = sys.modules.get(_PLUGIN_PACKAGE)
-    if package is None:
-        package = ModuleType(_PLUGIN_PACKAGE)
-        package.__path__ = []  # type: ignore[attr-defined]
-        sys.modules[_PLUGIN_PACKAGE] = package
+    package = _package(folder.resolve())
     for file in sorted(folder.glob("*.py")):
         if file.name.startswith("_") or file.name.startswith("test_"):
             continue
-        name = f"{_PLUGIN_PACKAGE}.{file.stem}"
+        name = f"{package}.{file.stem}"
         module = sys.modules.get(name)
         if module is None:
             spec = importlib.util.spec_from_file_location(name, file)
@@ -178,3 +186,17 @@ def _modules_in(folder: Path) -> Iterable[ModuleType]:
                 del sys.modules[name]
                 raise PluginError(f"cannot load plugin file {file}: {exc}") from exc
         yield module
+
+
+def _package(folder: Path) -> str:
+    """The name of the (namespace-like) package that a plugin folder's modules belong to."""
+    if _PLUGIN_PACKAGE not in sys.modules:
+        root = ModuleType(_PLUGIN_PACKAGE)
+        root.__path__ = []  # type: ignore[attr-defined]
+        sys.modules[_PLUGIN_PACKAGE] = root
+    name = f"{_PLUGIN_PACKAGE}.d{hashlib.sha256(str(folder).encode()).hexdigest()[:16]}"
+    if name not in sys.modules:
+        package = ModuleType(name)
+        package.__path__ = []  # type: ignore[attr-defined]
+        sys.modules[name] = package
+    return name

@@ -14,6 +14,7 @@ checked, as Heat does.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
@@ -131,7 +132,9 @@ class _Checker:
                 continue
             if raw is None:
                 if prop.default is not None:
-                    result[name] = prop.default
+                    # A list or map default must not be shared: a plugin may change its value.
+                    default = prop.default
+                    result[name] = copy.deepcopy(default) if isinstance(default, (list, dict)) else default
                 elif prop.required:
                     self.fail(path + (name,) if path else (name,), f"Property {name} not assigned")
                 else:

@@ -11,23 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 class Database:
-    """An engine and a session factory for one database URL."""
+    """The connection pool (a SQLAlchemy engine) for one database URL."""
 
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False):
         self.url = url
         self.engine: Engine = _create_engine(url, pool_size, echo)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-
-    @property
-    def is_sqlite(self) -> bool:
-        """Whether this is the embedded SQLite database."""
-        return self.engine.dialect.name == "sqlite"
 
     def reading(self) -> Connection:
         """A connection for reads only (use it as a context manager).
@@ -38,10 +31,6 @@ class Database:
         ``DEFERRED`` so that they never wait for a writer.
         """
         return self.engine.connect().execution_options(sqlite_begin="DEFERRED")
-
-    def session(self) -> Session:
-        """A new session (use it as a context manager)."""
-        return self.sessions()
 
     def upgrade(self) -> None:
         """Bring the schema to the newest migration."""

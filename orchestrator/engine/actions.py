@@ -28,10 +28,9 @@ async def create(operation: Operation) -> bool:
         return True
     reason = cancelled_or_failed(operation, result, "CREATE")
     roll_back = not operation.view.row.disable_rollback and operation.cancel_requested != "no_rollback"
-    operation.final_state_releases_lock = not roll_back  # the rollback still needs the lock
-    await operation.set_stack_state("CREATE", "FAILED", reason)
+    # the rollback still needs the lock
+    await operation.set_stack_state("CREATE", "FAILED", reason, release_lock=not roll_back)
     if roll_back:
-        operation.final_state_releases_lock = True
         await rollback_create(operation)
     return False
 
@@ -77,10 +76,8 @@ async def update(operation: Operation) -> bool:
     reason = cancelled_or_failed(operation, result, "UPDATE")
     cancel = operation.cancel_requested
     roll_back = cancel == "rollback" or (cancel is None and not operation.view.row.disable_rollback)
-    operation.final_state_releases_lock = not roll_back
-    await operation.set_stack_state("UPDATE", "FAILED", reason)
+    await operation.set_stack_state("UPDATE", "FAILED", reason, release_lock=not roll_back)
     if roll_back:
-        operation.final_state_releases_lock = True
         return await rollback_update(operation)
     return False
 
@@ -131,7 +128,6 @@ ACTIONS: dict[str, Callable[[Operation], Awaitable[bool]]] = {
     "CREATE": create,
     "DELETE": delete,
     "UPDATE": update,
-    "ROLLBACK": rollback_update,
     "CHECK": check,
     "SUSPEND": suspend,
     "RESUME": resume,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.template.compiler import StackDefinition
-from orchestrator.template.errors import TemplateError
-from orchestrator.template.functions.base import calls_in, resolve
-from orchestrator.template.functions.references import GetAttAll, GetAttThenSelect
+from orchestrator.template.errors import InvalidArguments, TemplateError
+from orchestrator.template.functions.base import calls_in
+from orchestrator.template.functions.references import GetAttThenSelect
 
 
 def referenced_attributes(definition: StackDefinition) -> dict[str, set[tuple[str | None, tuple]]]:
@@ -27,17 +27,10 @@ def referenced_attributes(definition: StackDefinition) -> dict[str, set[tuple[st
             if not isinstance(call, GetAttThenSelect):
                 continue
             try:
-                args = resolve(call.args, definition.scope)
-            except TemplateError:
+                resource, attribute, path = call.referenced_attribute(definition.scope)
+            except (InvalidArguments, TemplateError):
                 continue  # names computed from other resources: read live when needed
-            if not args or not isinstance(args[0], str):
-                continue
-            if isinstance(call, GetAttAll) and len(args) == 1:
-                wanted.setdefault(args[0], set()).add((None, ()))
-                continue
-            if len(args) < 2 or not isinstance(args[1], str):
-                continue
-            path = tuple(args[2:]) if type(call) is not GetAttThenSelect else ()
+            # A path item that is not a plain key (a map, say) cannot key the stored values.
             if all(isinstance(item, (str, int)) for item in path):
-                wanted.setdefault(args[0], set()).add((args[1], path))
+                wanted.setdefault(resource, set()).add((attribute, path))
     return wanted

@@ -53,6 +53,10 @@ class EngineContext:
     #: makes the openstacksdk connection plugins use (set when a cloud is configured)
     cloud_factory: Callable[[Any], Any] | None = None
     engine_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    #: services every plugin may ask for with ``runtime.service(name)`` besides the
+    #: per-operation ones (``"signals"``: signed signal URLs); one with a
+    #: ``bound_to(view, record)`` method is handed out bound to the asking resource
+    extra_services: dict[str, Any] = field(default_factory=dict)
     writer: StateWriter = field(init=False)
     executor: ThreadPoolExecutor = field(init=False)
 

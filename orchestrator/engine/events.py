@@ -59,6 +59,20 @@ def event_row(stack_id: str, name: str, action: str, status: str, reason: str, *
     }
 
 
+def stack_event_row(stack_id: str, stack_name: str, action: str, status: str, reason: str) -> dict[str, Any]:
+    """One row of the ``event`` table about the stack itself (Heat shows the stack as its own resource)."""
+    return event_row(stack_id, stack_name, action, status, reason, physical_id=stack_id,
+                     resource_type="OS::Heat::Stack")
+
+
+def init_resource_row(stack_id: str, definition: Any, **values: Any) -> dict[str, Any]:
+    """A new resource row, not yet created (``INIT_COMPLETE``), for a resource definition."""
+    return {"stack_id": stack_id, "name": definition.name, "type": definition.resolved_type, "action": "INIT",
+            "status": "COMPLETE", "status_reason": "", "definition": definition.snippet(), "properties": {},
+            "attributes": {}, "metadata_": {}, "data": {}, "requires": sorted(definition.requires),
+            "created_at": utcnow(), **values}
+
+
 def purge_old_events(connection: Connection, stack_id: str, keep: int) -> int:
     """Delete a stack's oldest events beyond the newest ``keep`` (Heat's max_events_per_stack)."""
     if keep < 0:

@@ -18,7 +18,7 @@ from orchestrator.db.models import Stack as StackRow
 from orchestrator.db.models import utcnow
 from orchestrator.db.templates import load_template
 
-from .events import event_row, stack_completed
+from .events import event_row, stack_completed, stack_event_row
 from .stack_view import load_records, load_stack_row
 
 #: what a resource's plugin data may not carry into an export (engine bookkeeping)
@@ -76,8 +76,7 @@ def abandon(connection: Connection, stack_id: str) -> None:
     events = [event_row(stack_id, name, "DELETE", "COMPLETE", "state changed (abandoned)",
                         physical_id=record.physical_id, resource_type=record.type)
               for name, record in records.items()]
-    events.append(event_row(stack_id, row.name, "DELETE", "COMPLETE", stack_completed("DELETE"),
-                            physical_id=stack_id, resource_type="OS::Heat::Stack"))
+    events.append(stack_event_row(stack_id, row.name, "DELETE", "COMPLETE", stack_completed("DELETE")))
     connection.execute(insert(EventRow), events)
     connection.execute(update(StackRow).where(StackRow.id == stack_id).values(
         action="DELETE", status="COMPLETE", status_reason="Stack abandoned", updated_at=now, deleted_at=now))

@@ -13,11 +13,10 @@ from typing import Any
 
 from orchestrator.template.definitions import ResourceDefinition
 from orchestrator.template.errors import TemplateError
-from resources.errors import NotSupported, ResourceInError, UpdateReplace
-from resources.schema import validate_properties
+from resources.errors import NotSupported, ResourceInError, StackValidationFailed
 
 from .events import hook_cleared
-from .operation import Operation, OperationCancelled, OperationTimeout
+from .operation import Operation
 from .stack_view import LiveReadNeeded, ResourceRecord, attribute_key
 
 
@@ -70,15 +69,17 @@ class ResourceLifecycle:
                 break
             except ResourceInError as exc:
                 if attempt >= retries:
-                    await self._fail(record, "CREATE", exc)
+                    await self.fail(record, "CREATE", exc)
                 attempt += 1
                 await self.op.set_state(record, "CREATE", "FAILED", failure_reason(name, exc))
-                await self._delete_cloud_object(record, "DELETE")
-                await asyncio.sleep(self._backoff(attempt))
-            except (OperationTimeout, OperationCancelled) as exc:
-                await self._fail(record, "CREATE", exc)
+                try:
+                    await self._delete_cloud_object(record, "DELETE")
+                    self.op.check_deadline()
+                except Exception as cleanup_error:  # the retry cannot happen: the create has failed
+                    await self.fail(record, "CREATE", cleanup_error)
+                await asyncio.sleep(min(self._backoff(attempt), max(self.op.time_left(), 0.0)))
             except Exception as exc:
-                await self._fail(record, "CREATE", exc)
+                await self.fail(record, "CREATE", exc)
         if stack_create and "post-create" in definition.hooks:
             await self.op.pause_at_hook(record, "post-create", "CREATE")
 
@@ -116,7 +117,7 @@ class ResourceLifecycle:
             await self.op.call(plugin, "adopt", data)
             attributes = await self.referenced_attributes(record, plugin)
         except Exception as exc:
-            await self._fail(record, "ADOPT", exc)
+            await self.fail(record, "ADOPT", exc)
         await self.op.set_state(record, "ADOPT", "COMPLETE", attributes=attributes)
 
     # -- delete ----------------------------------------------------------------------------
@@ -133,20 +134,20 @@ class ResourceLifecycle:
         hooks = self.view.environment.resource_registry.hooks(name) if self.op.action == "DELETE" else frozenset()
         if "pre-delete" in hooks:
             await self.op.pause_at_hook(record, "pre-delete", "DELETE")
+        await self.remove(record)
+        if "post-delete" in hooks:
+            await self.op.pause_at_hook(record, "post-delete", "DELETE")
+
+    async def remove(self, record: ResourceRecord) -> None:
+        """Delete a resource's cloud object as its deletion policy says (Retain keeps it, Snapshot saves it first)."""
+        policy = (record.definition or {}).get("deletion_policy", "Delete")
         try:
-            policy = (record.definition or {}).get("deletion_policy", "Delete")
             if policy == "Retain":
                 await self.op.set_state(record, "DELETE", "COMPLETE", "state changed (retained)")
             else:
                 await self._delete_cloud_object(record, "DELETE", snapshot=policy == "Snapshot")
-        except (OperationTimeout, OperationCancelled) as exc:
-            await self._fail(record, "DELETE", exc)
-        except ResourceActionFailed:
-            raise
         except Exception as exc:
-            await self._fail(record, "DELETE", exc)
-        if "post-delete" in hooks:
-            await self.op.pause_at_hook(record, "post-delete", "DELETE")
+            await self.fail(record, "DELETE", exc)
 
     async def _delete_cloud_object(self, record: ResourceRecord, action: str, snapshot: bool = False) -> None:
         plugin = self.view.plugin(record)
@@ -172,14 +173,13 @@ class ResourceLifecycle:
         await self.op.set_state(record, "CHECK", "IN_PROGRESS")
         try:
             await self.op.call(plugin, "check")
-            if hasattr(plugin, "check_check_complete"):  # nested stacks check their children, as in Heat
-                await self.op.wait_until_complete(plugin, "check_check_complete")
+            await self.op.wait_until_complete(plugin, "check_check_complete")
         except NotSupported:
             self.unsupported.add(name)
             await self.op.set_state(record, "CHECK", "COMPLETE", f"CHECK not supported for {record.type}")
             return
         except Exception as exc:
-            await self._fail(record, "CHECK", exc)
+            await self.fail(record, "CHECK", exc)
         await self.op.set_state(record, "CHECK", "COMPLETE")
 
     async def simple_action(self, name: str, action: str) -> None:
@@ -195,7 +195,7 @@ class ResourceLifecycle:
                 await self.op.call(plugin, method)
                 await self.op.wait_until_complete(plugin, f"check_{method}_complete")
             except Exception as exc:
-                await self._fail(record, action, exc)
+                await self.fail(record, action, exc)
         await self.op.set_state(record, action, "COMPLETE")
 
     # -- shared steps -------------------------------------------------------------------------
@@ -213,10 +213,7 @@ class ResourceLifecycle:
         cls = self.view.plugins.for_definition(definition)  # (nested stacks: template resources)
         if cls is None:
             raise StackValidationFailed(f"The Resource Type ({definition.resolved_type}) could not be found.")
-        checked, problems = validate_properties(cls.properties_schema, values,
-                                                custom=self.view.plugins.custom_constraints,
-                                                accept_any=cls.accepts_any_properties)
-        problems = problems or list(cls.validate(checked, frozenset()))
+        checked, problems = self.view.plugins.checked_properties(cls, values)
         if problems:
             first = problems[0]
             where = ".".join(str(p) for p in first.path)
@@ -245,7 +242,8 @@ class ResourceLifecycle:
         """Record that a hook was cleared (the signal handler calls this through the database)."""
         await self.op.set_state(record, record.action, record.status, hook_cleared(hook), hook=None)
 
-    async def _fail(self, record: ResourceRecord, action: str, error: BaseException) -> None:
+    async def fail(self, record: ResourceRecord, action: str, error: BaseException) -> None:
+        """Record ``action`` FAILED with Heat's reason and raise ``ResourceActionFailed``."""
         reason = failure_reason(record.name, error)
         await self.op.set_state(record, action, "FAILED", reason)
         raise ResourceActionFailed(record.name, action, reason) from error
@@ -254,9 +252,3 @@ class ResourceLifecycle:
         base = self.op.settings.retry_backoff
         return base * (2 ** (attempt - 1)) + random.uniform(0, base)
 
-
-class StackValidationFailed(Exception):
-    """Properties that do not fit the schema at run time (Heat's name, shown in reasons)."""
-
-
-__all__ = ["NotSupported", "ResourceActionFailed", "ResourceLifecycle", "UpdateReplace", "failure_reason"]

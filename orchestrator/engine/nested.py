@@ -30,7 +30,7 @@ from orchestrator.template.template import Template
 from orchestrator.template.validation import Validator
 
 from .errors import RequestLimitExceeded
-from .events import stack_started
+from .events import init_resource_row, stack_started
 from .nested_runs import ChildRuns, Tree, error_of
 from .runtime import PluginRuntime
 from .siblings import StackResources
@@ -113,10 +113,7 @@ class NestedStacks:
                "timeout_mins": timeout_mins if timeout_mins is not None else parent.row.timeout_mins,
                "owner_id": parent.id, "root_id": parent.row.root_id or parent.id, "parent_resource": resource_name,
                "nested_depth": depth, "created_at": utcnow()}
-        resources = [{"stack_id": child_id, "name": d.name, "type": d.resolved_type, "action": "INIT",
-                      "status": "COMPLETE", "status_reason": "", "definition": d.snippet(), "properties": {},
-                      "attributes": {}, "metadata_": {}, "data": {}, "requires": sorted(d.requires),
-                      "created_at": utcnow()} for d in definition.resources.values()]
+        resources = [init_resource_row(child_id, d) for d in definition.resources.values()]
 
         def store(connection, template_id: int) -> None:
             connection.execute(insert(StackRow).values(template_id=template_id, **row))
@@ -242,12 +239,7 @@ class NestedStacks:
         template changed although no property did.
         """
         data = template.data if isinstance(template, Template) else template
-        files = self._operation.view.files
-        key = id(files)
-        files_digest = self._tree.file_digests.get(key)
-        if files_digest is None:
-            files_digest = self._tree.file_digests[key] = digest_of({}, {}, files)
-        return digest_of(data, {}, {"files": files_digest})
+        return digest_of(data, {}, {"files": self._operation.view.files_digest})
 
     def parameter_defaults(self) -> dict[str, Any]:
         """The environment's ``parameter_defaults``, which children inherit."""
@@ -356,8 +348,7 @@ class NestedStacks:
             with context.database.reading() as connection:
                 view = load_stack_view(connection, stack_id, context.plugins, self._engine.templates, runtime)
         if compiled:
-            view.definition(catalog=self._context.plugins, custom_constraints=self._context.custom_constraints,
-                            facade=self._facade_of(view))
+            view.definition(facade=self._facade_of(view))
         return view
 
     def _facade_of(self, view: StackView) -> dict[str, Any]:

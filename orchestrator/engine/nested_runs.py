@@ -28,7 +28,7 @@ from orchestrator.template.template import Template
 
 from .actions import ACTIONS
 from .attributes import referenced_attributes
-from .events import event_row, stack_completed, stack_started
+from .events import stack_completed, stack_event_row, stack_started
 from .operation import Operation
 from .runtime import PluginRuntime
 from .stack_view import StackView, load_stack_row, load_stack_view
@@ -48,8 +48,6 @@ class Tree:
     views: dict[str, StackView] = field(default_factory=dict)
     templates: dict[tuple[str, str], Template] = field(default_factory=dict)
     resource_count: int | None = None
-    #: digests of files maps (by identity), for ``NestedStacks.content_digest``
-    file_digests: dict[int, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -74,7 +72,7 @@ class ChildRuns:
     def deadline(self, timeout_mins: int | None) -> float:
         deadline = self.operation.deadline
         if timeout_mins:
-            deadline = min(deadline, time.monotonic() + 60 * timeout_mins)
+            deadline = min(deadline, time.monotonic() + self.context.settings.timeout_unit * timeout_mins)
         return deadline
 
     # -- running child operations ---------------------------------------------------------
@@ -87,8 +85,7 @@ class ChildRuns:
         Off the loop the write is durable before this returns, so the parent
         resource's next write (its physical id) never precedes it.
         """
-        event = event_row(stack_id, name, action, "IN_PROGRESS", stack_started(action),
-                          physical_id=stack_id, resource_type="OS::Heat::Stack")
+        event = stack_event_row(stack_id, name, action, "IN_PROGRESS", stack_started(action))
 
         def write(connection) -> int:
             template_id = store_template(connection, parsed.data, replace(env, parameters={}).to_data(), files)
@@ -179,15 +176,14 @@ class ChildRuns:
 
         def reload() -> StackView:
             fresh = load()
-            fresh.definition(catalog=context.plugins, custom_constraints=context.custom_constraints, facade=facade)
+            fresh.definition(facade=facade)
             return fresh
 
         child.reload = reload
         if action != "DELETE":
             if prepared is not None and prepared.template is view.template:
                 view.use_definition(prepared)
-            child.referenced_attributes = referenced_attributes(view.definition(
-                catalog=context.plugins, custom_constraints=context.custom_constraints, facade=facade))
+            child.referenced_attributes = referenced_attributes(view.definition(facade=facade))
         try:
             ok = await ACTIONS[action](child)
         except Exception as exc:  # never leave the child in progress, whatever went wrong
@@ -210,8 +206,7 @@ class ChildRuns:
         await self.context.writer.write_async(
             UpdateRow(StackRow, row.id, {"action": action, "status": status, "status_reason": reason,
                                          "updated_at": utcnow()}),
-            event_rows(event_row(row.id, row.name, action, status, reason, physical_id=row.id,
-                                 resource_type="OS::Heat::Stack")))
+            event_rows(stack_event_row(row.id, row.name, action, status, reason)))
 
     async def in_thread(self, function: Callable, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.context.executor, function, *args)

@@ -24,32 +24,32 @@ from orchestrator.db.models import utcnow
 
 from . import locks
 from .context import EngineContext
-from .events import STATE_CHANGED, event_row, hook_paused
+from .events import STATE_CHANGED, event_row, hook_paused, stack_event_row
 from .attributes import referenced_attributes
 from .stack_view import ResourceRecord, StackView, load_leftovers
 from .writer import UpdateRow, event_rows
+
+
+#: the actions a cancel request can stop (``Engine.cancel_update``)
+CANCELLABLE = frozenset(("CREATE", "UPDATE"))
 
 
 class OperationTimeout(Exception):
     """The stack's timeout passed while a resource was still working."""
 
 
-class OperationCancelled(Exception):
-    """A cancel request stopped the operation."""
-
-
 class Operation:
     """Shared state and helpers of one stack action."""
 
-    def __init__(self, context: EngineContext, view: StackView, action: str, *,
-                 timeout_mins: int | None = None, services: dict[str, Any] | None = None):
+    def __init__(self, context: EngineContext, view: StackView, action: str):
         self.context = context
         self.settings = context.settings
         self.view = view
         self.action = action
-        minutes = timeout_mins if timeout_mins is not None else view.row.timeout_mins
-        self.deadline = time.monotonic() + self.settings.timeout_unit * (minutes or self.settings.default_timeout_mins)
-        self.services = services or {}
+        minutes = view.row.timeout_mins or self.settings.default_timeout_mins
+        self.deadline = time.monotonic() + self.settings.timeout_unit * minutes
+        #: the engine services its plugins may use (``runtime.service(name)``), set by whoever runs it
+        self.services: dict[str, Any] = {}
         #: what the action works on besides the stack (a snapshot's id)
         self.argument: str | None = None
         #: resource name -> (attribute, path) pairs that the stack reads (see attributes.py)
@@ -59,8 +59,6 @@ class Operation:
         self.walkers: list[Any] = []
         #: the holder of the stack lock this operation runs under (nested stacks run under the root's)
         self.lock_holder: str | None = None
-        #: set while a rollback or cleanup may still follow a failure
-        self.final_state_releases_lock = True
         self._waiting_hooks: dict[int, asyncio.Future] = {}
         self._watcher: asyncio.Task | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -89,9 +87,19 @@ class Operation:
         child.loop, child.loop_thread, child.deadline = self.loop, self.loop_thread, self.deadline
         child._waiting_hooks = self._waiting_hooks
 
+    def stop(self) -> None:
+        """Start no further resource; what is running finishes (the lock was lost)."""
+        self.lock_holder = None
+        for walker in self.walkers:
+            walker.stop()
+
     def in_loop_thread(self) -> bool:
         """Whether the caller runs on the operation's event loop (so must not block on a write)."""
         return threading.get_ident() == self.loop_thread
+
+    def time_left(self) -> float:
+        """Seconds until the stack's timeout."""
+        return self.deadline - time.monotonic()
 
     def check_deadline(self) -> None:
         """Raise ``OperationTimeout`` once the stack's timeout has passed."""
@@ -156,19 +164,20 @@ class Operation:
                 resource_type=record.type, properties=event_properties)))
         await self.write(*operations)
 
-    async def set_stack_state(self, action: str, status: str, reason: str, **values: Any) -> None:
+    async def set_stack_state(self, action: str, status: str, reason: str, *, release_lock: bool = True,
+                              **values: Any) -> None:
         """Move the stack to ``action``/``status`` and record a stack event.
 
         A final state (COMPLETE or FAILED) is committed together with the
         release of the stack lock, so nobody sees a finished stack that is
-        still locked.
+        still locked; ``release_lock=False`` keeps the lock for what still
+        follows (the rollback after a failed create or update).
         """
         columns = {"action": action, "status": status, "status_reason": reason, "updated_at": utcnow(), **values}
         operations: list[Any] = [
             UpdateRow(StackRow, self.view.id, columns),
-            event_rows(event_row(self.view.id, self.view.name, action, status, reason,
-                                 physical_id=self.view.id, resource_type="OS::Heat::Stack"))]
-        if status != "IN_PROGRESS" and self.lock_holder is not None and self.final_state_releases_lock:
+            event_rows(stack_event_row(self.view.id, self.view.name, action, status, reason))]
+        if status != "IN_PROGRESS" and self.lock_holder is not None and release_lock:
             holder = self.lock_holder
             operations.append(lambda connection: locks.release(connection, self.view.id, holder))
         await self.write(*operations)
@@ -192,7 +201,7 @@ class Operation:
                 template_id=row.prev_template_id, parameters=row.prev_parameters or {},
                 prev_template_id=row.template_id, prev_parameters=row.parameters))
         self.view = self.reload()
-        self.referenced_attributes = referenced_attributes(self.view.definition(catalog=self.context.plugins))
+        self.referenced_attributes = referenced_attributes(self.view.definition())
 
     def reload(self) -> StackView:
         """A fresh view of the stack from the database (set by the engine)."""
@@ -214,12 +223,20 @@ class Operation:
         record.hook = None
 
     async def _watch(self) -> None:
-        """Read cancel requests and cleared hooks from the database while the operation runs."""
+        """Read cancel requests and cleared hooks from the database while the operation runs.
+
+        The database is read only when there is something to learn: while the
+        action can be cancelled (a create or an update, until a cancel is
+        seen) or while a resource (of this stack or a nested one) waits at a hook.
+        """
         interval = self.settings.watch_interval
         while True:
             await asyncio.sleep(interval)
             waiting = list(self._waiting_hooks)
-            cancel, still_hooked = await self.in_thread(self._read_controls, waiting)
+            cancellable = self.action in CANCELLABLE and not self.cancel_requested
+            if not waiting and not cancellable:
+                continue
+            cancel, still_hooked = await self.in_thread(self._read_controls, waiting, cancellable)
             if cancel and not self.cancel_requested:
                 self.cancel_requested = cancel
                 for walker in self.walkers:
@@ -230,10 +247,12 @@ class Operation:
                     if waiter is not None and not waiter.done():
                         waiter.set_result(None)
 
-    def _read_controls(self, waiting: list[int]) -> tuple[str | None, set[int]]:
+    def _read_controls(self, waiting: list[int], cancellable: bool) -> tuple[str | None, set[int]]:
         with self.context.database.reading() as connection:
-            cancel = connection.execute(
-                select(StackRow.cancel_requested).where(StackRow.id == self.view.id)).scalar()
+            cancel = None
+            if cancellable:
+                cancel = connection.execute(
+                    select(StackRow.cancel_requested).where(StackRow.id == self.view.id)).scalar()
             hooked: set[int] = set()
             if waiting:
                 hooked = set(connection.execute(

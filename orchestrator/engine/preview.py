@@ -13,10 +13,10 @@ from typing import Any
 
 from orchestrator.template.compiler import StackDefinition
 from orchestrator.template.errors import TemplateError
-from resources.schema import validate_properties
 
 from .stack_view import StackView
-from .update import UpdateOutcome, changed_properties
+from .errors import NotSupported
+from .update import UPDATED, UpdateOutcome, decide, must_replace
 
 
 @dataclass
@@ -60,32 +60,20 @@ def preview_update(view: StackView, new: StackDefinition) -> UpdateOutcome:
             preview.added.append(name)
             continue
         cls = view.plugins.for_definition(definition)
-        if record.type != definition.resolved_type or cls is None or (
-                record.status == "FAILED" and cls.replace_on_failure):
+        if cls is None or must_replace(record, definition, cls):
             preview.replaced.append(name)
+            continue
+        if record.nested_stack_id is not None:
+            # as Heat does: a nested stack is always updated, and its own
+            # resources decide whether they change
+            preview.updated.append(name)
             continue
         try:
-            resolved = new.properties(name, view)
-        except TemplateError:
-            preview.updated.append(name)  # values known only during the update itself
-            continue
-        properties, _ = validate_properties(cls.properties_schema, resolved, accept_any=cls.accepts_any_properties)
-        changed = changed_properties(record.properties, properties)
-        if not changed:
-            preview.unchanged.append(name)
-        elif _needs_replacement(view, record, cls, properties, changed):
-            preview.replaced.append(name)
-        else:
-            preview.updated.append(name)
+            properties, problems = view.plugins.checked_properties(cls, new.properties(name, view))
+            verdict = UPDATED if problems else decide(record, cls, view.plugin(record, dict(record.properties)),
+                                                      properties)[0]
+        except (TemplateError, NotSupported):
+            verdict = UPDATED  # known only during the update itself, which reports it
+        getattr(preview, verdict).append(name)
     preview.deleted = [name for name in view.records if name not in new.resources]
     return preview
-
-
-def _needs_replacement(view: StackView, record: Any, cls: type, properties: dict, changed: dict) -> bool:
-    schema = cls.properties_schema
-    if not cls.accepts_any_properties and any(key in schema and not schema[key].update_allowed for key in changed):
-        return True
-    try:
-        return bool(view.plugin(record, dict(record.properties)).needs_replace(properties, changed))
-    except Exception:
-        return False  # a plugin that cannot tell now decides during the update

@@ -29,13 +29,14 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, insert, or_, select, update
 
+from orchestrator.db.database import Database
 from orchestrator.db.models import Event as EventRow
 from orchestrator.db.models import Resource as ResourceRow
 from orchestrator.db.models import Stack as StackRow
 from orchestrator.db.models import StackLock, utcnow
 
 from . import locks
-from .events import event_row
+from .events import event_row, stack_event_row
 from .requests import Job
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def recover(engine: "Engine") -> list[tuple[str, str]]:
         if orphan.action not in RESUMABLE:
             log.warning("engine went down during %s of stack %s (%s): marking it failed",
                         orphan.action, orphan.name, orphan.stack_id)
-            _fail(engine, orphan, holder, engine_went_down(orphan.action))
+            fail_operation(engine.context.database, orphan.stack_id, holder, engine_went_down(orphan.action))
     if resumable:
         asyncio.run(_resume_all(engine, resumable, holder))
     return [(orphan.stack_id, _state_of(engine, orphan.stack_id)) for orphan in claimed]
@@ -118,32 +119,32 @@ def _claim(engine: "Engine", orphan: Orphan, holder: str) -> Orphan | None:
 async def _resume_all(engine: "Engine", orphans: list[Orphan], holder: str) -> None:
     async def resume(orphan: Orphan) -> None:
         log.info("resuming %s of stack %s (%s)", orphan.action, orphan.name, orphan.stack_id)
-        try:
-            await engine.execute(Job(orphan.stack_id, orphan.action, holder))
-        except Exception as exc:  # never leave the stack in progress, whatever went wrong
-            log.exception("resuming %s of stack %s failed", orphan.action, orphan.stack_id)
-            await asyncio.to_thread(_fail, engine, orphan, holder,
-                                    f"{engine_went_down(orphan.action)}; resuming it failed: {exc}")
-        else:
-            # An operation that ended without a final state (it should not) must not stay in progress.
-            if (await asyncio.to_thread(_state_of, engine, orphan.stack_id)).endswith("_IN_PROGRESS"):
-                await asyncio.to_thread(_fail, engine, orphan, holder, engine_went_down(orphan.action))
+        # Engine.execute fails the stack itself if the operation breaks; one
+        # that ended without a final state (it should not) must not stay in progress.
+        await engine.execute(Job(orphan.stack_id, orphan.action, holder))
+        if (await asyncio.to_thread(_state_of, engine, orphan.stack_id)).endswith("_IN_PROGRESS"):
+            await asyncio.to_thread(fail_operation, engine.context.database, orphan.stack_id, holder,
+                                    engine_went_down(orphan.action))
 
     await asyncio.gather(*(resume(orphan) for orphan in orphans))
 
 
-def _fail(engine: "Engine", orphan: Orphan, holder: str, reason: str) -> None:
-    """Fail the stack, its nested stacks and every resource in progress, and release the lock, at once."""
-    with engine.context.database.engine.begin() as connection:
+def fail_operation(database: Database, stack_id: str, holder: str, reason: str) -> None:
+    """Fail a stack, its nested stacks and every resource in progress, and release the lock, at once.
+
+    What an operation that cannot go on (its engine died, or it broke) leaves
+    behind: never a stack in progress for ever.
+    """
+    with database.engine.begin() as connection:
         stacks = connection.execute(
             select(StackRow.id, StackRow.name, StackRow.action)
-            .where(or_(StackRow.id == orphan.stack_id, StackRow.root_id == orphan.stack_id),
+            .where(or_(StackRow.id == stack_id, StackRow.root_id == stack_id),
                    StackRow.status == "IN_PROGRESS")).all()
         for stack in stacks:
             # A nested stack's reason names its own action, as Heat's would.
-            own_reason = reason if stack.id == orphan.stack_id else engine_went_down(stack.action)
+            own_reason = reason if stack.id == stack_id else engine_went_down(stack.action)
             _fail_stack(connection, stack.id, stack.name, stack.action, own_reason)
-        locks.release(connection, orphan.stack_id, holder)
+        locks.release(connection, stack_id, holder)
 
 
 def _fail_stack(connection: Connection, stack_id: str, name: str, action: str, reason: str) -> None:
@@ -152,16 +153,14 @@ def _fail_stack(connection: Connection, stack_id: str, name: str, action: str, r
         .where(ResourceRow.stack_id == stack_id, ResourceRow.status == "IN_PROGRESS")
         .order_by(ResourceRow.id)).all()
     now = utcnow()
-    events = []
-    for resource in resources:
-        connection.execute(update(ResourceRow).where(ResourceRow.id == resource.id).values(
-            status="FAILED", status_reason=reason, updated_at=now))
-        events.append(event_row(stack_id, resource.name, resource.action, "FAILED", reason,
-                                physical_id=resource.physical_id, resource_type=resource.type))
+    connection.execute(update(ResourceRow).where(ResourceRow.stack_id == stack_id,
+                                                 ResourceRow.status == "IN_PROGRESS")
+                       .values(status="FAILED", status_reason=reason, updated_at=now))
+    events = [event_row(stack_id, resource.name, resource.action, "FAILED", reason,
+                        physical_id=resource.physical_id, resource_type=resource.type) for resource in resources]
     connection.execute(update(StackRow).where(StackRow.id == stack_id).values(
         status="FAILED", status_reason=reason, updated_at=now))
-    events.append(event_row(stack_id, name, action, "FAILED", reason, physical_id=stack_id,
-                            resource_type="OS::Heat::Stack"))
+    events.append(stack_event_row(stack_id, name, action, "FAILED", reason))
     connection.execute(insert(EventRow), events)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import select, update
 
@@ -38,15 +38,39 @@ class PluginRuntime:
         if self._operation is None and self._context is not None:
             # Outside an operation (a signal), other processes may write the same
             # row at the same moment: merge into the stored data under a row lock.
-            self._record.data = self._context.writer.write(_merge_data(self._record.id, key, value))
+            self._record.data = self._context.writer.write(
+                _change_data(self._record.id, lambda data: _with(data, key, value)))
             return
-        data = dict(self._record.data)
-        if value is None:
-            data.pop(key, None)
-        else:
-            data[key] = value
+        data = _with(dict(self._record.data), key, value)
         self._record.data = data
         self._store({"data": data})
+
+    def merge_data(self, key: str, entries: Mapping[str, Any] | Callable[[dict], Mapping[str, Any]]) -> dict:
+        """Merge ``entries`` into the mapping stored under ``key`` in one transaction, under a row lock.
+
+        The row is read and written in one writer transaction: ``SELECT … FOR
+        UPDATE`` on PostgreSQL and MariaDB, and on SQLite a transaction that
+        takes the write lock at ``BEGIN IMMEDIATE``; so writers in other
+        threads and processes queue, and none of their entries is lost.  It
+        always waits for the commit, even on the event loop.
+        """
+        def change(data: dict) -> dict:
+            current = data.get(key)
+            if current is not None and not isinstance(current, Mapping):
+                raise TypeError(f"data {key!r} of resource {self._record.name} is not a mapping")
+            merged = dict(current or {})
+            for name, value in (entries(dict(merged)) if callable(entries) else entries).items():
+                if value is None:
+                    merged.pop(name, None)
+                else:
+                    merged[name] = value
+            return _with(data, key, merged or None)
+
+        if self._context is None:  # a read-only view stores nothing
+            self._record.data = change(dict(self._record.data))
+        else:
+            self._record.data = self._context.writer.write(_change_data(self._record.id, change))
+        return dict(self._record.data.get(key) or {})
 
     def cloud(self) -> Any:
         factory = self._context.cloud_factory if self._context is not None else None
@@ -55,9 +79,16 @@ class PluginRuntime:
         return factory(self._view)
 
     def service(self, name: str) -> Any:
-        if name not in self._services:
+        if name in self._services:
+            return self._services[name]
+        # Services of the whole engine (set up with it, not per operation): a
+        # service that depends on who asks (signed URLs name one resource row)
+        # is bound to this resource.
+        offered = (getattr(self._context, "extra_services", None) or {}).get(name)
+        if offered is None:
             raise LookupError(f"the engine offers no service {name!r} here")
-        return self._services[name]
+        bind = getattr(offered, "bound_to", None)
+        return bind(self._view, self._record) if bind is not None else offered
 
     def _store(self, values: dict) -> None:
         if self._context is None:
@@ -72,19 +103,28 @@ class PluginRuntime:
             writer.write(operation)
 
 
-def _merge_data(resource_id: int, key: str, value: Any):
-    """A write that sets one key of a resource's stored data, whatever else changed it meanwhile."""
+def _with(data: dict, key: str, value: Any) -> dict:
+    """``data`` with ``key`` set to ``value`` (``None``: removed)."""
+    if value is None:
+        data.pop(key, None)
+    else:
+        data[key] = value
+    return data
 
-    def merge(connection) -> dict:
+
+def _change_data(resource_id: int, change: Callable[[dict], dict]):
+    """A write that changes a resource's stored data as it is now, whatever else changed it meanwhile.
+
+    The row is locked while it is read (a no-op on SQLite, whose writer
+    transactions hold the database's write lock from their start).
+    """
+
+    def write(connection) -> dict:
         current = connection.execute(select(ResourceRow.data).where(ResourceRow.id == resource_id)
                                      .with_for_update()).scalar()
-        data = dict(current or {})
-        if value is None:
-            data.pop(key, None)
-        else:
-            data[key] = value
+        data = change(dict(current or {}))
         connection.execute(update(ResourceRow).where(ResourceRow.id == resource_id)
                            .values(data=data, updated_at=utcnow()))
         return data
 
-    return merge
+    return write

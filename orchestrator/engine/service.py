@@ -12,9 +12,11 @@ the same stack is refused while the first holds the lock.
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 import uuid
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import Connection, insert, select, update
 
@@ -30,7 +32,7 @@ from . import locks
 from .actions import ACTIONS
 from .attributes import referenced_attributes
 from .context import EngineContext
-from .events import event_row, purge_old_events, stack_started
+from .events import init_resource_row, purge_old_events, stack_event_row, stack_started
 from .exports import abandon, adoption_data, export_stack
 from .nested import NestedStacks
 from .operation import Operation
@@ -38,11 +40,34 @@ from .preview import ResourcePreview, preview_create, preview_update
 from .errors import NotSupported, StackExists, StackNotFound
 from .requests import Job, StackRequest, prepare_create, prepare_update
 from .update import UpdateOutcome
+from .recovery import fail_operation, recover
 from .runtime import PluginRuntime
 from .siblings import StackResources
 from .signals import signal_resource
 from .snapshots import new_snapshot, prepare_restore
 from .stack_view import StackView, TemplateCache, load_records, load_stack_row, load_stack_view
+
+
+log = logging.getLogger(__name__)
+
+
+class StackChanged(locks.StackBusy):
+    """An update planned from a stack that another request changed before it could be stored (HTTP 409)."""
+
+    def __init__(self, stack_name: str):
+        super().__init__(stack_name, "UPDATE")
+        self.args = (f"Stack {stack_name} was changed by another request while this update was being prepared; "
+                     "send the update again.",)
+
+
+def _refuse_update(stack_id: str, row: Any) -> None:
+    """Why a stack cannot be updated now, if it cannot."""
+    if row is None or row.deleted_at is not None:
+        raise StackNotFound(f"The Stack ({stack_id}) could not be found.")
+    if row.action in ("DELETE", "SUSPEND") and row.status != "FAILED":
+        raise NotSupported(f"Updating a stack when it is {row.action.lower()}d is not supported."
+                           if row.status == "COMPLETE" else
+                           f"Stack {row.name} already has an action ({row.action}) in progress.")
 
 
 class Engine:
@@ -53,6 +78,7 @@ class Engine:
         self.templates = TemplateCache()
         #: definitions compiled by requests, for their jobs when they run in this process
         self._prepared: dict[str, StackDefinition] = {}
+        self._prepared_lock = threading.Lock()
 
     # -- requests ----------------------------------------------------------------------
 
@@ -60,8 +86,14 @@ class Engine:
         """Parse, merge and compile a request; ``TemplateError`` lists every problem."""
         return prepare_create(self.context, request, stack_id)
 
-    def create_stack(self, request: StackRequest, *, action: str = "CREATE") -> Job:
-        """Check and store a new stack; the returned job creates (or adopts) its resources."""
+    def create_stack(self, request: StackRequest, *, action: str = "CREATE",
+                     prepare: Callable[[Connection, str], None] | None = None) -> Job:
+        """Check and store a new stack; the returned job creates (or adopts) its resources.
+
+        ``prepare(connection, stack_id)`` runs in the same transaction once the
+        stack and resource rows are stored (adopt stores its data there); if it
+        raises, nothing is stored.
+        """
         stack_id = str(uuid.uuid4())
         template, environment, definition = self.prepare(request, stack_id)
         job = Job(stack_id, action, str(uuid.uuid4()))
@@ -76,12 +108,11 @@ class Engine:
                 timeout_mins=request.timeout_mins,
                 disable_rollback=True if request.disable_rollback is None else request.disable_rollback,
                 root_id=stack_id, nested_depth=0, created_at=utcnow()))
-            rows = [{"stack_id": stack_id, "name": d.name, "type": d.resolved_type, "action": "INIT",
-                     "status": "COMPLETE", "status_reason": "", "definition": d.snippet(), "properties": {},
-                     "attributes": {}, "metadata_": {}, "data": {}, "requires": sorted(d.requires),
-                     "created_at": utcnow()} for d in definition.resources.values()]
+            rows = [init_resource_row(stack_id, d) for d in definition.resources.values()]
             if rows:
                 connection.execute(insert(ResourceRow), rows)
+            if prepare is not None:
+                prepare(connection, stack_id)
             locks.acquire(connection, stack_id, request.name, job.holder, action, self._lease)
             self._record_start(connection, stack_id, request.name, action)
         self.templates.put(template_id, template, environment, dict(request.files))
@@ -90,9 +121,10 @@ class Engine:
 
     def _remember(self, stack_id: str, definition: StackDefinition) -> None:
         """Keep a just-compiled definition for the job that will run in this process soon."""
-        if len(self._prepared) >= 64:
-            self._prepared.pop(next(iter(self._prepared)))
-        self._prepared[stack_id] = definition
+        with self._prepared_lock:
+            if len(self._prepared) >= 64:
+                self._prepared.pop(next(iter(self._prepared)))
+            self._prepared[stack_id] = definition
 
     def delete_stack(self, stack_id: str) -> Job:
         """Mark a stack for deletion; the returned job deletes its resources."""
@@ -121,6 +153,9 @@ class Engine:
             template_id = store_template(connection, template.data,
                                          replace(environment, parameters={}).to_data(), dict(files))
             locks.acquire(connection, stack_id, row.name, job.holder, "UPDATE", self._lease)
+            # The plan was made from an earlier read: under the lock, make sure
+            # no other update (or a delete) has committed since.
+            self._refuse_changed_since_planning(connection, row)
             connection.execute(update(StackRow).where(StackRow.id == stack_id).values(
                 action="UPDATE", status="IN_PROGRESS", status_reason=stack_started("UPDATE"),
                 prev_template_id=row.template_id, prev_parameters=row.parameters, template_id=template_id,
@@ -149,16 +184,28 @@ class Engine:
     def _plan_update(self, stack_id: str, request: StackRequest, existing: bool, clear: tuple[str, ...]):
         with self.context.database.reading() as connection:
             row = load_stack_row(connection, stack_id)
-            if row is None or row.deleted_at is not None:
-                raise StackNotFound(f"The Stack ({stack_id}) could not be found.")
-            if row.action in ("DELETE", "SUSPEND") and row.status != "FAILED":
-                raise NotSupported(f"Updating a stack when it is {row.action.lower()}d is not supported."
-                                   if row.status == "COMPLETE" else
-                                   f"Stack {row.name} already has an action ({row.action}) in progress.")
-            template, environment, files, _ = self.templates.get(connection, row.template_id)
+            _refuse_update(stack_id, row)
+            template, environment, files = self.templates.get(connection, row.template_id)
         return (*prepare_update(self.context, row, (template, environment, files), request, existing, clear), row)
 
-    def _begin(self, stack_id: str, action: str, allowed_from: tuple[str, ...] | None = None) -> Job:
+    @staticmethod
+    def _refuse_changed_since_planning(connection: Connection, planned: Any) -> None:
+        """Refuse an update whose plan is stale: the stack's template or parameters changed, or it went."""
+        row = load_stack_row(connection, planned.id)
+        _refuse_update(planned.id, row)
+        if row.template_id != planned.template_id or (row.parameters or {}) != (planned.parameters or {}):
+            raise StackChanged(row.name)
+
+    def _begin(self, stack_id: str, action: str, allowed_from: tuple[str, ...] | None = None,
+               prepare: Callable[[Connection, Any], None] | None = None) -> Job:
+        """Check, lock and move the stack to ``<action>_IN_PROGRESS`` with its first event, in one transaction.
+
+        ``prepare(connection, row)`` runs in that transaction before the lock
+        is taken and the state changes: it may refuse the request (raising
+        leaves the stack untouched: no lock, no state, no event) and store
+        what the job needs (a snapshot row, the template to restore), which a
+        refused lock takes back with the rest.
+        """
         job = Job(stack_id, action, str(uuid.uuid4()))
         with self.context.database.engine.begin() as connection:
             row = load_stack_row(connection, stack_id)
@@ -167,6 +214,8 @@ class Engine:
             if allowed_from is not None and f"{row.action}_{row.status}" not in allowed_from:
                 raise NotSupported(f"{action.capitalize()} of a stack in state {row.action}_{row.status} "
                                    "is not supported.")
+            if prepare is not None:
+                prepare(connection, row)
             locks.acquire(connection, stack_id, row.name, job.holder, action, self._lease)
             connection.execute(update(StackRow).where(StackRow.id == stack_id).values(
                 action=action, status="IN_PROGRESS", status_reason=stack_started(action), updated_at=utcnow(),
@@ -188,8 +237,7 @@ class Engine:
     @staticmethod
     def _record_start(connection: Connection, stack_id: str, name: str, action: str) -> None:
         connection.execute(insert(EventRow).values(
-            **event_row(stack_id, name, action, "IN_PROGRESS", stack_started(action), physical_id=stack_id,
-                        resource_type="OS::Heat::Stack")))
+            **stack_event_row(stack_id, name, action, "IN_PROGRESS", stack_started(action))))
 
     # -- reads and signals ----------------------------------------------------------------
 
@@ -212,8 +260,7 @@ class Engine:
 
     def signal(self, stack_id: str, resource_name: str, details: Any) -> None:
         """Deliver a signal to a resource: clear a hook, or let its plugin handle it."""
-        signal_resource(self.context, self.view(stack_id), resource_name, details,
-                        services={"stack": StackResources(self.context.database, stack_id)})
+        signal_resource(self.context, self.view(stack_id), resource_name, details)
 
     # -- previews, export, abandon, adopt, snapshots -----------------------------------------
 
@@ -250,39 +297,35 @@ class Engine:
 
     def adopt_stack(self, request: StackRequest, adopt_data: Mapping[str, Any]) -> Job:
         """Create a stack whose resources take over the cloud objects described by ``adopt_data``."""
-        job = self.create_stack(request, action="ADOPT")
-        with self.context.database.engine.begin() as connection:
-            for name, record in load_records(connection, job.stack_id).items():
-                data = adoption_data(dict(adopt_data), name)
+        adopt_data = dict(adopt_data)
+
+        def store_adopt_data(connection: Connection, stack_id: str) -> None:
+            for name, record in load_records(connection, stack_id).items():
+                data = adoption_data(adopt_data, name)
                 if data is not None:
                     connection.execute(update(ResourceRow).where(ResourceRow.id == record.id)
                                        .values(data={"_adopt": data}))
-        return job
+
+        return self.create_stack(request, action="ADOPT", prepare=store_adopt_data)
 
     def snapshot_stack(self, stack_id: str, name: str | None = None) -> tuple[str, Job]:
         """Start a snapshot; returns the snapshot's id and the job that takes it."""
-        with self.context.database.engine.begin() as connection:
-            row = load_stack_row(connection, stack_id)
-            if row is None or row.deleted_at is not None:
+        snapshot: list[str] = []
+
+        def store_snapshot(connection: Connection, row: Any) -> None:
+            if row.deleted_at is not None:
                 raise StackNotFound(f"The Stack ({stack_id}) could not be found.")
             if row.status == "IN_PROGRESS":
                 raise NotSupported(f"Stack {row.name} is {row.action}_{row.status}; a snapshot needs a stack at rest.")
-            snapshot_id = new_snapshot(connection, stack_id, name)
-        job = self._begin(stack_id, "SNAPSHOT")
-        return snapshot_id, replace(job, argument=snapshot_id)
+            snapshot.append(new_snapshot(connection, stack_id, name))
+
+        job = self._begin(stack_id, "SNAPSHOT", prepare=store_snapshot)
+        return snapshot[0], replace(job, argument=snapshot[0])
 
     def restore_snapshot(self, stack_id: str, snapshot_id: str) -> Job:
-        """Start restoring the stack to a snapshot."""
-        job = self._begin(stack_id, "RESTORE")
-        try:
-            with self.context.database.engine.begin() as connection:
-                prepare_restore(connection, stack_id, snapshot_id)
-        except Exception:
-            with self.context.database.engine.begin() as connection:
-                locks.release(connection, stack_id, job.holder)
-                connection.execute(update(StackRow).where(StackRow.id == stack_id).values(
-                    status="FAILED", status_reason=f"Restore of snapshot {snapshot_id} could not start"))
-            raise
+        """Start restoring the stack to a snapshot (refused, leaving the stack as it was, if it cannot be)."""
+        job = self._begin(stack_id, "RESTORE",
+                          prepare=lambda connection, row: prepare_restore(connection, stack_id, snapshot_id))
         return replace(job, argument=snapshot_id)
 
     # -- running jobs ---------------------------------------------------------------------
@@ -296,38 +339,43 @@ class Engine:
 
         A job that waited so long that its lease expired may have been taken
         over by a recovering engine: then it must not run a second time.
+        A job whose operation breaks (a bug, a plugin raising where it should
+        not) ends with the stack FAILED and its lock released, never in progress.
         """
-        context = self.context
-        if not await asyncio.get_running_loop().run_in_executor(context.executor, self._still_holds, job):
+        if not await asyncio.to_thread(self._still_holds, job):
             return False
-        with context.database.reading() as connection:
-            operation: Operation | None = None
-
-            def runtime(view, record):
-                return PluginRuntime(view, record, operation, context)
-
-            view = load_stack_view(connection, job.stack_id, context.plugins, self.templates, runtime)
-        prepared = self._prepared.pop(job.stack_id, None)
-        if prepared is not None and prepared.template is view.template:
-            view.use_definition(prepared)
-        operation = Operation(context, view, job.action)
-        operation.argument = job.argument
-        operation.services.update(self.services_for(operation))
-        operation.reload = lambda: self._load(job.stack_id, operation)
-        operation.lock_holder = job.holder
-        if job.action != "DELETE":
-            operation.referenced_attributes = referenced_attributes(
-                view.definition(catalog=context.plugins, custom_constraints=context.custom_constraints))
-        await operation.start()
-        heartbeat = asyncio.ensure_future(self._renew_lock(operation, job))
+        operation: Operation | None = None
+        heartbeat: asyncio.Task | None = None
         try:
+            view = await asyncio.to_thread(self._load, job.stack_id, lambda: operation)
+            with self._prepared_lock:
+                prepared = self._prepared.pop(job.stack_id, None)
+            if prepared is not None and prepared.template is view.template:
+                view.use_definition(prepared)
+            operation = Operation(self.context, view, job.action)
+            operation.argument = job.argument
+            operation.services.update(self.services_for(operation))
+            operation.reload = lambda: self._load(job.stack_id, lambda: operation)
+            operation.lock_holder = job.holder
+            if job.action != "DELETE":
+                operation.referenced_attributes = referenced_attributes(view.definition())
+            await operation.start()
+            heartbeat = asyncio.ensure_future(self._renew_lock(operation, job))
             return await ACTIONS[job.action](operation)
+        except Exception as exc:
+            log.exception("%s of stack %s broke", job.action, job.stack_id)
+            await asyncio.to_thread(fail_operation, self.context.database, job.stack_id, job.holder,
+                                    f"{type(exc).__name__}: {exc}")
+            return False
         finally:
-            heartbeat.cancel()
-            await operation.finish()
-            await operation.in_thread(self._purge_events, job.stack_id)
+            if heartbeat is not None:
+                heartbeat.cancel()
+            if operation is not None:
+                await operation.finish()
+            await asyncio.to_thread(self._purge_events, job.stack_id)
 
     def _still_holds(self, job: Job) -> bool:
+        """Renew the job's lease; ``False`` if another holder has taken the lock."""
         with self.context.database.engine.begin() as connection:
             return locks.renew(connection, job.stack_id, job.holder, self.context.settings.lock_lease)
 
@@ -335,11 +383,12 @@ class Engine:
         with self.context.database.engine.begin() as connection:
             purge_old_events(connection, stack_id, self.context.settings.max_events_per_stack)
 
-    def _load(self, stack_id: str, operation: Operation) -> StackView:
+    def _load(self, stack_id: str, operation: Callable[[], Operation | None]) -> StackView:
+        """The stack as stored; its plugins' runtimes belong to the operation ``operation()`` gives."""
         context = self.context
         with context.database.reading() as connection:
             return load_stack_view(connection, stack_id, context.plugins, self.templates,
-                                   lambda view, record: PluginRuntime(view, record, operation, context))
+                                   lambda view, record: PluginRuntime(view, record, operation(), context))
 
     def services_for(self, operation: Operation) -> dict[str, Any]:
         """The engine services an operation's plugins may use (``runtime.service(name)``)."""
@@ -347,15 +396,17 @@ class Engine:
                 "nested_stacks": NestedStacks(self, operation)}
 
     async def _renew_lock(self, operation: Operation, job: Job) -> None:
-        lease = self.context.settings.lock_lease
+        """Keep the lease while the operation runs; stop the operation if the lock was taken over.
 
-        def renew() -> bool:
-            with self.context.database.engine.begin() as connection:
-                return locks.renew(connection, job.stack_id, job.holder, lease)
-
+        Renewal runs on its own thread, not the plugins' pool, so that slow
+        cloud calls can never hold it back past the lease.
+        """
         while True:
-            await asyncio.sleep(lease / 3)
-            await operation.in_thread(renew)
+            await asyncio.sleep(self.context.settings.lock_lease / 3)
+            if not await asyncio.to_thread(self._still_holds, job):
+                log.error("lost the lock of stack %s to another engine: stopping %s", job.stack_id, job.action)
+                operation.stop()
+                return
 
     # -- recovery after a crash (see recovery.py) -------------------------------------------
 
@@ -364,6 +415,4 @@ class Engine:
 
         Returns ``(stack_id, final ACTION_STATUS)`` for every stack taken over.
         """
-        from .recovery import recover  # recovery builds jobs, so it imports this module
-
         return recover(self)

@@ -18,7 +18,6 @@ from resources.errors import NotSupported
 
 from .context import EngineContext
 from .events import event_row, hook_cleared
-from .runtime import PluginRuntime
 from .stack_view import StackView
 
 HOOKS = ("pre-create", "pre-update", "pre-delete", "post-create", "post-update", "post-delete")
@@ -46,12 +45,12 @@ def describe_signal(details: Any) -> str:
     return "Unknown"
 
 
-def signal_resource(context: EngineContext, view: StackView, name: str, details: Any,
-                    services: dict[str, Any] | None = None) -> None:
+def signal_resource(context: EngineContext, view: StackView, name: str, details: Any) -> None:
     """Deliver ``details`` to resource ``name`` of the stack in ``view``.
 
-    A plugin's ``signal`` may return a short description of what it did; it
-    becomes the SIGNAL event's reason (``Signal: …``), as in Heat.
+    The plugin is the view's (``view.plugin``), with the runtime the view
+    gives its plugins.  A plugin's ``signal`` may return a short description
+    of what it did; it becomes the SIGNAL event's reason (``Signal: …``), as in Heat.
     """
     record = view.records.get(name)
     if record is None:
@@ -61,12 +60,9 @@ def signal_resource(context: EngineContext, view: StackView, name: str, details:
         return
     if view.row.action in NO_SIGNAL_ACTIONS and view.row.status == "IN_PROGRESS":
         raise SignalRefused(f"Signal resource during {view.row.action} is not supported.")
-    plugin_class = view.plugin_class(record)
-    if not plugin_class.supports("signal"):
+    if not view.plugin_class(record).supports("signal"):
         raise SignalRefused(f"Signal resource during {record.action} is not supported.")
-    plugin = plugin_class(record.name, record.properties,
-                          PluginRuntime(view, record, None, context, services=services or {}),
-                          physical_id=record.physical_id, data=record.data, metadata=record.metadata_)
+    plugin = view.plugin(record)
     try:
         said = plugin.signal(details)
     except NotSupported as exc:

@@ -14,13 +14,14 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any, Callable
 
 from sqlalchemy import Connection, select
 
 from orchestrator.db.models import Resource as ResourceRow
 from orchestrator.db.models import Stack as StackRow
-from orchestrator.db.templates import load_template
+from orchestrator.db.templates import digest_of, load_template
 from orchestrator.template.compiler import StackDefinition, StackIdentity, compile_stack
 from orchestrator.template.environment import Environment
 from orchestrator.template.errors import TemplateError
@@ -74,8 +75,7 @@ class StackView:
     """A loaded stack: row fields, compiled definition, current resource records."""
 
     def __init__(self, row: Any, template: Template, environment: Environment, files: dict,
-                 records: dict[str, ResourceRecord], plugins, runtime_factory: Callable | None = None,
-                 template_digest: str = ""):
+                 records: dict[str, ResourceRecord], plugins, runtime_factory: Callable | None = None):
         self.row = row
         self.id: str = row.id
         self.name: str = row.name
@@ -86,20 +86,27 @@ class StackView:
         self.records = records
         self.plugins = plugins
         self.runtime_factory = runtime_factory
-        self.template_digest = template_digest
         self._definition: StackDefinition | None = None
 
     @property
     def identity(self) -> StackIdentity:
         return StackIdentity(self.name, self.id, self.project_id)
 
-    def definition(self, catalog=None, **compile_options: Any) -> StackDefinition:
-        """The stack's template compiled with its parameters (once per view)."""
+    def definition(self, **compile_options: Any) -> StackDefinition:
+        """The stack's template compiled with its parameters (once per view), against the plugin catalog.
+
+        ``compile_options`` (``facade``, say) count only on the first call.
+        """
         if self._definition is None:
-            environment = self.environment
-            self._definition = compile_stack(self.template, environment, files=self.files,
-                                             identity=self.identity, catalog=catalog, **compile_options)
+            compile_options.setdefault("custom_constraints", self.plugins.custom_constraints)
+            self._definition = compile_stack(self.template, self.environment, files=self.files,
+                                             identity=self.identity, catalog=self.plugins, **compile_options)
         return self._definition
+
+    @cached_property
+    def files_digest(self) -> str:
+        """A digest of the files map (nested stacks compare it to see whether a provider template changed)."""
+        return digest_of({}, {}, self.files)
 
     def use_definition(self, definition: StackDefinition) -> None:
         """Take a definition compiled elsewhere from this very template and environment."""
@@ -225,36 +232,41 @@ def load_stack_view(connection: Connection, stack_id: str, plugins, templates: "
     row = load_stack_row(connection, stack_id)
     if row is None:
         raise LookupError(f"The Stack ({stack_id}) could not be found.")
-    template, environment, files, digest = templates.get(connection, row.template_id)
+    template, environment, files = templates.get(connection, row.template_id)
     # Stored templates leave the user's parameter values out (they live on the
     # stack row), so that stacks differing only in parameters share one row.
     environment = replace(environment, parameters=dict(row.parameters or {}))
     records = load_records(connection, stack_id)
-    return StackView(row, template, environment, files, records, plugins, runtime_factory, digest)
+    return StackView(row, template, environment, files, records, plugins, runtime_factory)
 
 
 class TemplateCache:
-    """Parsed templates by stored id: a template is parsed once per process, not per operation."""
+    """Parsed templates by stored id: a template is parsed once per process, not per operation.
+
+    Operations read it from their loop and from worker threads, so it is locked.
+    """
 
     def __init__(self, size: int = 256):
         self._size = size
-        self._entries: dict[int, tuple[Template, Environment, dict, str]] = {}
+        self._entries: dict[int, tuple[Template, Environment, dict]] = {}
+        self._lock = threading.Lock()
 
-    def get(self, connection: Connection, template_id: int) -> tuple[Template, Environment, dict, str]:
+    def get(self, connection: Connection, template_id: int) -> tuple[Template, Environment, dict]:
         """The parsed template, environment and files stored under ``template_id``."""
-        entry = self._entries.get(template_id)
+        with self._lock:
+            entry = self._entries.get(template_id)
         if entry is None:
-            data, environment, files, digest = load_template(connection, template_id)
-            entry = (Template.from_data(data, "template"), Environment.from_data(environment), files, digest)
+            data, environment, files, _ = load_template(connection, template_id)
+            entry = (Template.from_data(data, "template"), Environment.from_data(environment), files)
             self._put(template_id, entry)
         return entry
 
-    def put(self, template_id: int, template: Template, environment: Environment, files: dict,
-            digest: str = "") -> None:
+    def put(self, template_id: int, template: Template, environment: Environment, files: dict) -> None:
         """Remember a template the process has just parsed and stored."""
-        self._put(template_id, (template, replace(environment, parameters={}), files, digest))
+        self._put(template_id, (template, replace(environment, parameters={}), files))
 
     def _put(self, template_id: int, entry: tuple) -> None:
-        if len(self._entries) >= self._size:
-            self._entries.pop(next(iter(self._entries)))
-        self._entries[template_id] = entry
+        with self._lock:
+            if len(self._entries) >= self._size and template_id not in self._entries:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[template_id] = entry

@@ -29,18 +29,17 @@ from sqlalchemy import insert, update
 from orchestrator.db.models import Resource as ResourceRow
 from orchestrator.db.models import utcnow
 from orchestrator.template.definitions import ResourceDefinition
+from resources.base import Resource
 from resources.errors import UpdateReplace
 
-from .lifecycle import ResourceActionFailed, ResourceLifecycle, failure_reason
+from .errors import NotSupported
+from .events import init_resource_row
+from .lifecycle import ResourceLifecycle
 from .operation import Operation
 from .stack_view import ResourceRecord
 from .writer import UpdateRow
 
 UPDATE, CLEANUP = "update", "cleanup"
-
-
-class NotSupported(Exception):
-    """An update the resource cannot take (immutable property, restricted action)."""
 
 
 @dataclass
@@ -110,7 +109,7 @@ class StackUpdate:
         record = self.view.records.get(name)
         if record is None or record.action == "INIT" or record.state == "DELETE_COMPLETE":
             if record is None:
-                record = await self._new_record(definition)
+                await self._new_record(definition)
             await self.lifecycle.create(name)
             self.outcome.added.append(name)
             return
@@ -119,7 +118,7 @@ class StackUpdate:
         try:
             await self._update_existing(record, definition)
         except NotSupported as exc:
-            await self._fail(record, "UPDATE", exc)
+            await self.lifecycle.fail(record, "UPDATE", exc)
         if "post-update" in definition.hooks:
             await self.op.pause_at_hook(self.view.records[name], "post-update", "UPDATE")
 
@@ -127,41 +126,26 @@ class StackUpdate:
         cls = self.view.plugins.for_definition(definition)
         if await self._restore(record, definition):
             return
-        if record.type != definition.resolved_type:
-            return await self._replace(record, definition, "its type changed")
-        if record.status == "FAILED" and cls is not None and cls.replace_on_failure:
-            return await self._replace(record, definition, "it is in a failed state")
-        if cls is not None and cls.always_replace_on_update:
-            return await self._replace(record, definition, "its type is replaced on every update")
+        if must_replace(record, definition, cls):
+            return await self._replace(record, definition)
         try:
             properties = await self.lifecycle.properties_of(definition)
         except Exception as exc:
-            await self._fail(record, "UPDATE", exc)
-        changed = changed_properties(record.properties, properties)
-        snippet = definition.snippet()
-        if not changed and cls is not None and await self.op.call(
-                self.view.plugin(record, dict(record.properties)), "outdated", properties):
-            return await self._update_in_place(record, definition, properties, {})
-        if not changed:
+            await self.lifecycle.fail(record, "UPDATE", exc)
+        plugin = self.view.plugin(record, dict(record.properties))
+        verdict, changed = await self.op.call_function(
+            plugin, lambda: decide(record, cls, plugin, properties))
+        if verdict == REPLACED:
+            return await self._replace(record, definition)
+        if verdict == UNCHANGED:
+            snippet = definition.snippet()
             if snippet != record.definition or sorted(definition.requires) != sorted(record.requires):
                 await self.op.write(UpdateRow(ResourceRow, record.id, {
                     "definition": snippet, "requires": sorted(definition.requires), "updated_at": utcnow()}))
                 record.definition, record.requires = snippet, sorted(definition.requires)
             self.outcome.unchanged.append(record.name)
             return
-        schema = cls.properties_schema if cls is not None else {}
-        immutable = sorted(key for key in changed if key in schema and schema[key].immutable)
-        if immutable:
-            raise NotSupported(f"Update to immutable properties ({', '.join(immutable)}) of "
-                               f"{record.type} is not supported")
-        if cls is not None and not cls.accepts_any_properties and any(
-                key in schema and not schema[key].update_allowed for key in changed):
-            return await self._replace(record, definition, "a property that cannot be updated changed",
-                                       properties)
-        plugin = self.view.plugin(record, dict(record.properties))
-        if await self.op.call(plugin, "needs_replace", properties, changed):
-            return await self._replace(record, definition, "the plugin needs a new resource", properties)
-        if "update" in definition.restricted_actions:
+        if changed and "update" in definition.restricted_actions:
             raise NotSupported("update is restricted for resource.")
         await self._update_in_place(record, definition, properties, changed)
 
@@ -172,21 +156,20 @@ class StackUpdate:
         try:
             await self.op.call(plugin, "update", properties, changed)
         except UpdateReplace:
-            return await self._replace(record, definition, "the plugin asked for a replacement", properties)
+            return await self._replace(record, definition)
         except Exception as exc:
-            await self._fail(record, "UPDATE", exc)
+            await self.lifecycle.fail(record, "UPDATE", exc)
         plugin.properties = dict(properties)
         try:
             await self.op.wait_until_complete(plugin, "check_update_complete")
         except Exception as exc:
-            await self._fail(record, "UPDATE", exc)
+            await self.lifecycle.fail(record, "UPDATE", exc)
         attributes = await self.lifecycle.referenced_attributes(record, plugin)
         await self.op.set_state(record, "UPDATE", "COMPLETE", properties=properties, definition=definition.snippet(),
                                 requires=sorted(definition.requires), attributes=attributes)
         self.outcome.updated.append(record.name)
 
-    async def _replace(self, old: ResourceRecord, definition: ResourceDefinition, why: str,
-                       properties: dict | None = None) -> None:
+    async def _replace(self, old: ResourceRecord, definition: ResourceDefinition) -> None:
         if "replace" in definition.restricted_actions:
             raise NotSupported("replace is restricted for resource.")
         await self._new_record(definition, replaces=old)
@@ -218,11 +201,7 @@ class StackUpdate:
     async def _new_record(self, definition: ResourceDefinition, replaces: ResourceRecord | None = None
                           ) -> ResourceRecord:
         """A new row for ``definition``; a replacement is linked both ways to the row it replaces."""
-        values = {"stack_id": self.view.id, "name": definition.name, "type": definition.resolved_type,
-                  "action": "INIT", "status": "COMPLETE", "status_reason": "", "definition": definition.snippet(),
-                  "properties": {}, "attributes": {}, "metadata_": {}, "data": {},
-                  "requires": sorted(definition.requires), "replaces": replaces.id if replaces else None,
-                  "created_at": utcnow()}
+        values = init_resource_row(self.view.id, definition, replaces=replaces.id if replaces else None)
 
         def store(connection) -> int:
             new_id = connection.execute(insert(ResourceRow).values(**values).returning(ResourceRow.id)).scalar_one()
@@ -253,27 +232,44 @@ class StackUpdate:
             await self._delete(old)
 
     async def _delete(self, old: ResourceRecord) -> None:
-        policy = (old.definition or {}).get("deletion_policy", "Delete")
-        if policy != "Retain" and old.state not in ("DELETE_COMPLETE",) and not (
-                old.action == "INIT" and old.physical_id is None):
-            try:
-                plugin = self.view.plugin(old)
-                await self.op.set_state(old, "DELETE", "IN_PROGRESS")
-                await self.op.call(plugin, "delete")
-                await self.op.wait_until_complete(plugin, "check_delete_complete")
-                await self.op.set_state(old, "DELETE", "COMPLETE")
-            except ResourceActionFailed:
-                raise
-            except Exception as exc:
-                await self._fail(old, "DELETE", exc)
+        if old.state != "DELETE_COMPLETE" and not (old.action == "INIT" and old.physical_id is None):
+            await self.lifecycle.remove(old)
         # The row has no further use: events keep its history.
         await self.op.write(lambda connection: connection.execute(
             sql_delete(ResourceRow).where(ResourceRow.id == old.id)))
 
-    async def _fail(self, record: ResourceRecord, action: str, error: BaseException) -> None:
-        reason = failure_reason(record.name, error)
-        await self.op.set_state(record, action, "FAILED", reason)
-        raise ResourceActionFailed(record.name, action, reason) from error
+
+UNCHANGED, UPDATED, REPLACED = "unchanged", "updated", "replaced"
+
+
+def must_replace(record: ResourceRecord, definition: ResourceDefinition, cls: type | None) -> bool:
+    """Whether the resource is replaced whatever its properties say (new type, failed, or always)."""
+    return (record.type != definition.resolved_type
+            or (cls is not None and record.status == "FAILED" and cls.replace_on_failure)
+            or (cls is not None and cls.always_replace_on_update))
+
+
+def decide(record: ResourceRecord, cls: type | None, plugin: Resource, properties: dict) -> tuple[str, dict]:
+    """What an update does to an existing resource, given its new properties: ``(verdict, changed)``.
+
+    Asks the plugin (``outdated``, ``needs_replace``), so it may block.
+    Raises ``NotSupported`` when an immutable property changed.  The update
+    and its preview both decide here, so they cannot disagree.
+    """
+    changed = changed_properties(record.properties, properties)
+    if not changed:
+        return (UPDATED if cls is not None and plugin.outdated(properties) else UNCHANGED), {}
+    schema = cls.properties_schema if cls is not None else {}
+    immutable = sorted(key for key in changed if key in schema and schema[key].immutable)
+    if immutable:
+        raise NotSupported(f"Update to immutable properties ({', '.join(immutable)}) of "
+                           f"{record.type} is not supported")
+    if cls is not None and not cls.accepts_any_properties and any(
+            key in schema and not schema[key].update_allowed for key in changed):
+        return REPLACED, changed
+    if plugin.needs_replace(properties, changed):
+        return REPLACED, changed
+    return UPDATED, changed
 
 
 def changed_properties(old: dict, new: dict) -> dict:

@@ -22,12 +22,10 @@ Node = TypeVar("Node", bound=Hashable)
 
 @dataclass
 class WalkResult(Generic[Node]):
-    """What happened to every node."""
+    """How a walk went: the nodes that failed (with why) and those that never ran."""
 
-    succeeded: list[Node] = field(default_factory=list)
     failed: dict[Node, BaseException] = field(default_factory=dict)
     skipped: set[Node] = field(default_factory=set)
-    stopped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -88,13 +86,11 @@ class Walker(Generic[Node]):
                 result.failed[node] = error
                 if not self._continue_on_failure:
                     self._stopping = True
-            else:
-                result.succeeded.append(node)
-                if not self._stopping:
-                    for dependant in self._dependants[node]:
-                        self._waiting_for[dependant] -= 1
-                        if self._waiting_for[dependant] == 0:
-                            start(dependant)
+            elif not self._stopping:
+                for dependant in self._dependants[node]:
+                    self._waiting_for[dependant] -= 1
+                    if self._waiting_for[dependant] == 0:
+                        start(dependant)
             if not running:
                 done_event.set()
 
@@ -102,7 +98,6 @@ class Walker(Generic[Node]):
             start(node)
         if running:
             await done_event.wait()
-        result.stopped = self._stopping
         result.skipped = set(self._waiting_for) - finished
         if not result.failed and result.skipped and not self._stopping:
             raise GraphCycle(f"nodes never became ready (a cycle?): {sorted(map(repr, result.skipped))}")

@@ -93,10 +93,21 @@ class ResourceGroup(StackResource):
 
     def child_template(self, properties: Mapping[str, Any]) -> dict[str, Any]:
         """The members as a template: definitions with their index in place, batches chained."""
+        return self._members_template(properties, batched=True)
+
+    def compared_template(self, properties: Mapping[str, Any], template: Any) -> dict[str, Any]:
+        """The members without the batch chaining: batches order the work but change no member.
+
+        A create in batches or a rolling update chains the members it
+        changes; the next update must not find the group outdated for that.
+        """
+        return self._members_template(properties, batched=False)
+
+    def _members_template(self, properties: Mapping[str, Any], batched: bool) -> dict[str, Any]:
         names = list(self._member_names(properties["count"]))
         index_var = properties["index_var"]
         definition = _definition(properties["resource_def"])
-        batch = self._batch_size(len(names))
+        batch = self._batch_size(len(names)) if batched else 0
         resources: dict[str, Any] = {}
         for position, name in enumerate(names):
             member = _substitute(definition, index_var, name)

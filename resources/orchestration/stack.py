@@ -15,10 +15,10 @@ from typing import Any, Iterable, Mapping
 from orchestrator.template.errors import TemplateError
 from orchestrator.template.functions.references import select_from_attribute
 from orchestrator.template.template import Template
-from resources.errors import ResourceFailure
+from resources.errors import ResourceFailure, StackValidationFailed
 from resources.schema import Attribute, Boolean, Integer, Map, PropertyProblem, Range, String
 
-from .stack_resource import StackResource, StackValidationFailed
+from .stack_resource import StackResource
 
 
 class Stack(StackResource):

@@ -21,10 +21,6 @@ from resources.errors import ResourceFailure, UpdateReplace
 CONTENT = "content_digest"
 
 
-class StackValidationFailed(ResourceFailure):
-    """Properties that do not fit the nested template (Heat's name for it, shown in reasons)."""
-
-
 class StackResource(Resource):
     """A resource whose implementation is a nested stack."""
 
@@ -47,6 +43,15 @@ class StackResource(Resource):
         """The child's timeout in minutes (``None``: the parent's)."""
         return None
 
+    def compared_template(self, properties: Mapping[str, Any], template: Any) -> Any:
+        """What the stored content digest is taken of: ``template`` (the child's, for these properties).
+
+        A subclass whose child template also says how the work is ordered
+        (a group's batches) gives the template without that, so that the
+        order alone never makes the resource ``outdated``.
+        """
+        return template
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     def nested(self) -> Any:
@@ -58,11 +63,14 @@ class StackResource(Resource):
         child = self.nested().create(self.name, template, parameters=self.child_parameters(self.properties),
                                      timeout_mins=self.child_timeout(self.properties))
         self.set_physical_id(child)
-        self.set_data(CONTENT, self.nested().content_digest(template))
+        self.set_data(CONTENT, self._content_digest(self.properties, template))
 
     def outdated(self, properties: Mapping[str, Any]) -> bool:
         """Whether the child's template (or a file it uses) changed since the last create or update."""
-        return self.data.get(CONTENT) != self.nested().content_digest(self.child_template(properties))
+        return self.data.get(CONTENT) != self._content_digest(properties, self.child_template(properties))
+
+    def _content_digest(self, properties: Mapping[str, Any], template: Any) -> str:
+        return self.nested().content_digest(self.compared_template(properties, template))
 
     def check_create_complete(self) -> Any:
         return self._finished("CREATE")
@@ -73,7 +81,7 @@ class StackResource(Resource):
         template = self.child_template(properties)
         self.nested().update(self.physical_id, template, parameters=self.child_parameters(properties),
                              timeout_mins=self.child_timeout(properties))
-        self.set_data(CONTENT, self.nested().content_digest(template))
+        self.set_data(CONTENT, self._content_digest(properties, template))
         self.properties = dict(properties)
 
     def check_update_complete(self) -> Any:

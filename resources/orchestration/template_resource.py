@@ -18,7 +18,9 @@ from typing import Any, Iterable, Mapping
 
 from orchestrator.template.functions.references import select_from_attribute
 
-from .stack_resource import StackResource, StackValidationFailed
+from resources.errors import StackValidationFailed
+
+from .stack_resource import StackResource
 
 #: the output that, when a template has it, is the resource's reference id
 STACK_ID_OUTPUT = "OS::stack_id"

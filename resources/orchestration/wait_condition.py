@@ -6,8 +6,9 @@ successful signals, fails at the first FAILURE, and gives up after
 ``timeout`` seconds.
 
 Signals arrive where the API runs, not inside the operation that waits, and
-possibly in another process: the handle stores each signal in its own data,
-and the wait condition reads the handle's stored row through the engine's
+possibly in another process: the handle stores each signal in its own data
+(with ``merge_data``, so that signals arriving together are all kept), and
+the wait condition reads the handle's stored row through the engine's
 ``"stack"`` service every time it is asked.  Neither keeps anything in memory,
 and the wait condition keeps its start time in data, so an engine restart
 neither loses signals nor restarts the clock.
@@ -39,7 +40,8 @@ FORMAT_INVALID = "Metadata format invalid"
 
 
 class SignalService(Protocol):
-    """What the engine's ``"signals"`` service offers handles (provided by the API layer)."""
+    """What the engine's ``"signals"`` service offers handles (``orchestrator.engine.signing.SignalUrls``,
+    bound to the asking resource)."""
 
     def signal_details(self, stack_id: str, resource_name: str, transport: str) -> Mapping[str, Any]:
         """How a client signals the resource over ``transport``.
@@ -104,11 +106,18 @@ class WaitConditionHandle(Resource):
         """Store one signal; what it says is returned for the event (``status:X reason:Y``)."""
         if details is None and not self.fills_defaults:
             return None
-        signals = dict(self.data.get(SIGNALS) or {})
-        entry = self._entry(details, len(signals) + 1)
-        signals[str(entry.pop("id"))] = entry
-        self.set_data(SIGNALS, signals)
-        return f"status:{entry['status']} reason:{entry['reason']}"
+        self._entry(details, 0)  # a signal that does not fit is refused before anything is stored
+        stored: dict[str, Any] = {}
+
+        def add(signals: Mapping[str, Any]) -> dict[str, Any]:
+            # Numbered under the row lock: signals arriving together get numbers of their own.
+            entry = self._entry(details, len(signals) + 1)
+            key = str(entry.pop("id"))
+            stored.update(entry)
+            return {key: entry}
+
+        self.merge_data(SIGNALS, add)
+        return f"status:{stored['status']} reason:{stored['reason']}"
 
     def _entry(self, details: Any, number: int) -> dict[str, Any]:
         body = details or {}
