@@ -1,5 +1,5 @@
 # Two entry points, both self-installing on a fresh machine (Python 3.11 and make):
-#   make demo   the main job
+#   make demo   the main job: serve, create a stack with the openstack CLI, show it
 #   make test   the whole test suite (what CI runs)
 
 VENV ?= .venv
@@ -16,14 +16,14 @@ $(STAMP): pyproject.toml
 	touch $@
 
 demo: $(STAMP)
-	$(VENV)/bin/orchestrator template validate --allow-unknown-types templates/web_app.yaml
+	VENV=$(VENV) scripts/demo.sh
 
 # The whole suite on SQLite, then the engine suite again on PostgreSQL (the
 # migration tests run on SQLite, PostgreSQL and MariaDB in the first pass).
 POSTGRES_URL ?= postgresql+psycopg2://postgres@127.0.0.1/postgres
 
 test: $(STAMP)
-	scripts/services.sh postgresql mariadb
+	scripts/services.sh postgresql mariadb rabbitmq redis
 	$(VENV)/bin/pytest
 	ORCHESTRATOR_TEST_DATABASE=$(POSTGRES_URL) $(VENV)/bin/pytest tests/engine -q
 

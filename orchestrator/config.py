@@ -40,7 +40,14 @@ class LimitsSettings:
     max_template_depth: int = 100
     max_yaml_alias_nodes: int = 10_000
     max_nested_stack_depth: int = 5
+    #: resources in a stack and all its nested stacks (-1: no limit)
     max_resources_per_stack: int = 1000
+    #: top-level stacks a project may have (-1: no limit; admins are exempt, as in Heat)
+    max_stacks_per_project: int = 512
+    #: events kept per stack; older ones are purged when an operation ends
+    max_events_per_stack: int = 1000
+    #: largest request body the API accepts (bytes; Heat: 1 MiB)
+    max_request_bytes: int = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,51 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    """The HTTP API: where it listens and how it knows who is calling."""
+
+    host: str = "127.0.0.1"
+    port: int = 8004
+    #: ``token`` (static tokens below), ``keystone`` (validate against ``keystone_url``)
+    #: or ``none`` (no authentication: local development only)
+    auth: str = "token"
+    #: static tokens, each ``TOKEN=PROJECT`` or ``TOKEN=PROJECT/role,role`` (``admin`` role: all projects)
+    tokens: tuple[str, ...] = ()
+    #: the project every request acts in when ``auth`` is ``none``
+    none_project: str = "demo"
+    #: Keystone v3 endpoint that validates tokens in ``keystone`` mode
+    keystone_url: str = ""
+    #: seconds a validated Keystone token is trusted before it is validated again
+    token_cache_seconds: float = 60.0
+    #: the API's address as clients reach it, for links and signed URLs (default: from each request)
+    public_url: str = ""
+    #: key that signs pre-signed signal URLs (default: one generated and kept in the data directory)
+    signing_key: str = ""
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """The Celery workers that run stack operations."""
+
+    #: Celery broker URL (``amqp://guest:guest@127.0.0.1:5672//``, ``redis://127.0.0.1:6379/0``);
+    #: empty: an in-process queue (``orchestrator serve`` only)
+    broker_url: str = ""
+    #: operations one worker process runs at once
+    concurrency: int = 8
+    #: how often a worker looks for operations whose engine died (seconds)
+    recovery_interval: float = 15.0
+    #: the broker queue stack operations go to (API and workers of one deployment must agree)
+    queue: str = "orchestrator"
+    #: a stack lock's lease: a worker that stops renewing it (it died) loses the stack to
+    #: another worker's recovery pass after this many seconds
+    lock_lease_seconds: float = 30.0
+    #: the lease the API gives a job's lock until a worker takes the job: how long a job may wait
+    #: in the broker's queue before a recovery pass takes its stack over as lost (Redis hands a
+    #: message a dead worker had reserved to another one after an hour)
+    queued_lease_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings, by section."""
 
@@ -84,6 +136,8 @@ class Settings:
     plugins: PluginSettings = field(default_factory=PluginSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
 
     @property
     def data_path(self) -> Path:

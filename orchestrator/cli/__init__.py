@@ -7,6 +7,7 @@ import click
 from orchestrator.config import ConfigError, load_settings
 
 from .db import db
+from .serve import api, serve, worker
 from .template import template
 
 
@@ -24,3 +25,6 @@ def main(ctx: click.Context, config_file: str | None) -> None:
 
 main.add_command(template)
 main.add_command(db)
+main.add_command(serve)
+main.add_command(api)
+main.add_command(worker)
