@@ -104,4 +104,21 @@ def live_service(folder: Path, **api_settings: Any) -> Iterator[LiveService]:
         engine.context.database.dispose()
 
 
-__all__ = ["EngineSettings", "LiveService", "TOKENS", "live_service"]
+__all__ = ["EngineSettings", "LiveService", "TOKENS", "assert_heat_error", "live_service"]
+
+
+def assert_heat_error(response: requests.Response, status: int, error_type: str | None = None,
+                      message: str | None = None) -> dict:
+    """Heat's error body: ``{code, title, explanation, error: {message, type, traceback}}``."""
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"code", "title", "explanation", "error"}, body
+    assert body["code"] == status and body["title"] and body["explanation"]
+    assert set(body["error"]) == {"message", "type", "traceback"}, body
+    assert body["error"]["traceback"] is None and body["error"]["message"]
+    if error_type is not None:
+        assert body["error"]["type"] == error_type, body
+    if message is not None:
+        assert message in body["error"]["message"], body
+    return body["error"]

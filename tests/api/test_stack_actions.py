@@ -7,25 +7,14 @@ import time
 import pytest
 import requests
 
+from .service import assert_heat_error
+
 TEMPLATE = {"heat_template_version": "2021-04-16",
             "parameters": {"word": {"type": "string", "default": "one"},
                            "secret": {"type": "string", "hidden": True, "default": "hush"}},
             "resources": {"said": {"type": "OS::Heat::TestResource", "properties": {"value": {"get_param": "word"}}}},
             "outputs": {"said": {"value": {"get_attr": ["said", "output"]}}}}
 
-
-def assert_heat_error(response: requests.Response, status: int, error_type: str | None = None,
-                      message: str | None = None) -> None:
-    """Heat's error body: ``{code, title, explanation, error: {message, type, traceback}}``."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"code", "title", "explanation", "error"}, body
-    assert body["code"] == status and body["title"] and body["explanation"]
-    assert set(body["error"]) == {"message", "type", "traceback"} and body["error"]["traceback"] is None
-    if error_type is not None:
-        assert body["error"]["type"] == error_type, body
-    if message is not None:
-        assert message in body["error"]["message"], body
 
 
 def made(service, name: str, template: dict = TEMPLATE, **body) -> tuple[str, str]:

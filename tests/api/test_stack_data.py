@@ -11,6 +11,8 @@ import pytest
 import requests
 import yaml
 
+from .service import assert_heat_error
+
 CHILD = {"heat_template_version": "2021-04-16",
          "parameters": {"child_secret": {"type": "string", "hidden": True, "default": "child-default"},
                         "child_plain": {"type": "string", "default": "plain"}},
@@ -36,19 +38,6 @@ FILES = {"scripts/boot.sh": "#!/bin/sh\necho booted\n", "child.yaml": yaml.safe_
 ENVIRONMENT = {"parameter_defaults": {"child_secret": "from-defaults", "child_plain": "shown"},
                "resource_registry": {"My::Alias": "OS::Heat::Value"}}
 
-
-def assert_heat_error(response: requests.Response, status: int, error_type: str | None = None,
-                      message: str | None = None) -> None:
-    """Heat's error body: ``{code, title, explanation, error: {message, type, traceback}}``."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"code", "title", "explanation", "error"}, body
-    assert body["code"] == status and body["title"] and body["explanation"]
-    assert set(body["error"]) == {"message", "type", "traceback"} and body["error"]["traceback"] is None
-    if error_type is not None:
-        assert body["error"]["type"] == error_type, body
-    if message is not None:
-        assert message in body["error"]["message"], body
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,8 @@ import pytest
 import requests
 import yaml
 
+from .service import assert_heat_error
+
 VALUE = {"heat_template_version": "2021-04-16",
          "parameters": {"word": {"type": "string", "default": "hello"},
                         "secret": {"type": "string", "hidden": True, "default": "the-default-secret"}},
@@ -27,23 +29,6 @@ SLOW = {"heat_template_version": "2021-04-16",
 SUBPATHS = ("resources", "events", "template", "environment", "files", "outputs", "actions", "snapshots", "export",
             "abandon", "preview")
 METHODS = ("GET", "PUT", "PATCH", "DELETE", "POST")
-
-
-def assert_heat_error(response: requests.Response, status: int, error_type: str | None = None,
-                      message: str | None = None) -> dict:
-    """Heat's error body: ``{code, title, explanation, error: {message, type, traceback}}``."""
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"code", "title", "explanation", "error"}, body
-    assert body["code"] == status and body["title"] and body["explanation"]
-    assert set(body["error"]) == {"message", "type", "traceback"}, body
-    assert body["error"]["traceback"] is None and body["error"]["message"]
-    if error_type is not None:
-        assert body["error"]["type"] == error_type, body
-    if message is not None:
-        assert message in body["error"]["message"], body
-    return body["error"]
 
 
 def outputs(service, name: str, stack_id: str, who: str = "alpha") -> dict:
