@@ -26,6 +26,8 @@ ENV_PREFIX = "ORCHESTRATOR_"
 DEFAULT_FILE = "orchestrator.toml"
 #: the SQLite file in the data directory when no database URL is configured
 DATABASE_FILE = "orchestrator.db"
+#: the sandbox cloud's SQLite file in the data directory
+SANDBOX_DATABASE_FILE = "sandbox.db"
 
 
 class ConfigError(Exception):
@@ -129,6 +131,31 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class SandboxSettings:
+    """The embedded OpenStack API emulator (``orchestrator.sandbox``), the default cloud."""
+
+    #: ``orchestrator sandbox serve``'s address
+    host: str = "127.0.0.1"
+    port: int = 8100
+    #: the sandbox's address as clients reach it, for the catalog (default: from each request)
+    public_url: str = ""
+    #: the sandbox's database (default: ``sandbox.db`` in the data directory; ``sqlite://``: in memory)
+    database_url: str = ""
+    #: the seeded users' password (users ``admin`` and ``demo``, projects of the same names)
+    password: str = "sandbox"
+    #: seconds a server spends in BUILD, a volume in ``creating``, a load balancer in PENDING_CREATE
+    build_seconds: float = 1.0
+    #: seconds a deleted server, volume or load balancer takes to go
+    delete_seconds: float = 0.5
+    #: added to every request (milliseconds)
+    latency_ms: float = 0.0
+    #: the share of changing requests (not GET) answered with a 503, for tests of retries
+    fault_rate: float = 0.0
+    #: seconds a token is valid
+    token_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings, by section."""
 
@@ -138,6 +165,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
 
     @property
     def data_path(self) -> Path:
@@ -149,6 +177,12 @@ class Settings:
         if self.database.url:
             return self.database.url
         return f"sqlite:///{(self.data_path / DATABASE_FILE).resolve()}"
+
+    def sandbox_database_url(self) -> str:
+        """The sandbox's database URL: configured, or ``sandbox.db`` in the data directory."""
+        if self.sandbox.database_url:
+            return self.sandbox.database_url
+        return f"sqlite:///{(self.data_path / SANDBOX_DATABASE_FILE).resolve()}"
 
     def template_limits(self):
         """The template loader's ``Limits`` from these settings."""
