@@ -156,6 +156,17 @@ class SandboxSettings:
 
 
 @dataclass(frozen=True)
+class CloudSettings:
+    """The cloud the resource plugins act on (neither set: ``serve`` uses its own sandbox, the others none)."""
+
+    #: an ``orchestrator sandbox serve`` to act on over HTTP (``http://127.0.0.1:8100``), as its admin
+    #: user holding the member role in a sandbox project named like the stack's project
+    sandbox_url: str = ""
+    #: a cloud of clouds.yaml (``openstack.connect(cloud=name)``): every project acts with its credentials
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings, by section."""
 
@@ -166,6 +177,7 @@ class Settings:
     api: ApiSettings = field(default_factory=ApiSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    cloud: CloudSettings = field(default_factory=CloudSettings)
 
     @property
     def data_path(self) -> Path:

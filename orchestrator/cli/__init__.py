@@ -7,6 +7,7 @@ import click
 from orchestrator.config import ConfigError, load_settings
 
 from .db import db
+from .sandbox import sandbox
 from .serve import api, serve, worker
 from .template import template
 
@@ -28,3 +29,4 @@ main.add_command(db)
 main.add_command(serve)
 main.add_command(api)
 main.add_command(worker)
+main.add_command(sandbox)

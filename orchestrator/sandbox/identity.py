@@ -187,9 +187,12 @@ def create_project():
     name = wanted.get("name")
     if not isinstance(name, str) or not name:
         raise BadRequest("Invalid input for field 'name'.")
-    if store().list("project", where=lambda p: p["name"] == name):
-        raise Conflict(f"Conflict occurred attempting to store project - Duplicate entry found with name {name}.")
-    return reply({"project": _project_body(add_project(name, wanted.get("description", "")))}, 201)
+    with store().transaction():  # the name checked unique and the project added, with nothing in between
+        if store().list("project", where=lambda p: p["name"] == name):
+            raise Conflict(f"Conflict occurred attempting to store project - Duplicate entry found with name "
+                           f"{name}.")
+        project = add_project(name, wanted.get("description", ""))
+    return reply({"project": _project_body(project)}, 201)
 
 
 @blueprint.route("/v3/projects/<project_id>", methods=["GET"])
@@ -207,9 +210,10 @@ def create_user():
     name = wanted.get("name")
     if not isinstance(name, str) or not name:
         raise BadRequest("Invalid input for field 'name'.")
-    if store().list("user", where=lambda u: u["name"] == name):
-        raise Conflict(f"Conflict occurred attempting to store user - Duplicate entry found with name {name}.")
-    user = add_user(name, str(wanted.get("password", "")), wanted.get("default_project_id"))
+    with store().transaction():  # the name checked unique and the user added, with nothing in between
+        if store().list("user", where=lambda u: u["name"] == name):
+            raise Conflict(f"Conflict occurred attempting to store user - Duplicate entry found with name {name}.")
+        user = add_user(name, str(wanted.get("password", "")), wanted.get("default_project_id"))
     return reply({"user": _user_body(user)}, 201)
 
 
@@ -227,12 +231,13 @@ def list_roles():
 @blueprint.route("/v3/projects/<project_id>/users/<user_id>/roles/<role_id>", methods=["PUT"])
 def grant_role(project_id: str, user_id: str, role_id: str):
     _admin_only()
-    for kind, object_id in (("project", project_id), ("user", user_id), ("role", role_id)):
-        if store().get(kind, object_id) is None:
-            raise NotFound(f"Could not find {kind}: {object_id}.")
-    if not store().list("assignment", where=lambda a: (a["user_id"], a["project_id"], a["role_id"]) == (
-            user_id, project_id, role_id)):
-        store().add("assignment", {"user_id": user_id, "project_id": project_id, "role_id": role_id})
+    with store().transaction():  # one assignment however many grants come at once
+        for kind, object_id in (("project", project_id), ("user", user_id), ("role", role_id)):
+            if store().get(kind, object_id) is None:
+                raise NotFound(f"Could not find {kind}: {object_id}.")
+        if not store().list("assignment", where=lambda a: (a["user_id"], a["project_id"], a["role_id"]) == (
+                user_id, project_id, role_id)):
+            store().add("assignment", {"user_id": user_id, "project_id": project_id, "role_id": role_id})
     return reply(status=204)
 
 

@@ -151,9 +151,13 @@ def body_of(key: str | None = None) -> Any:
 
 
 def base_url() -> str:
-    """The sandbox's root URL as this request reached it (links and the catalog use it)."""
+    """The sandbox's root URL as this request reached it (links and the catalog use it).
+
+    Mounted under a prefix (``/sandbox`` in ``orchestrator serve``), the root
+    includes the prefix, so the catalog leads back through it.
+    """
     configured = settings().public_url
-    return configured.rstrip("/") if configured else request.host_url.rstrip("/")
+    return configured.rstrip("/") if configured else request.url_root.rstrip("/")
 
 
 def version_document(path: str, version: str, *, status: str = "CURRENT", min_version: str = "",
