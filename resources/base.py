@@ -29,6 +29,7 @@ from typing import Any, Callable, ClassVar, Iterable, Mapping, Protocol
 from orchestrator.template.functions.references import select_from_attribute
 
 from .errors import NotSupported, UpdateReplace
+from .implicit_dependencies import StackResource, StackResources, rule_for
 from .schema import Attribute, Property, PropertyProblem
 
 
@@ -273,6 +274,22 @@ class Resource:
         no value yet.
         """
         return ()
+
+    @classmethod
+    def implicit_dependencies(cls, resource: "StackResource", stack: "StackResources") -> Iterable[str]:
+        """Names of other resources of the stack that ``resource`` needs although no function says so.
+
+        Heat's ``add_dependencies``: a port waits for the subnets of its network,
+        say.  The engine asks once per compiled stack, before anything exists:
+        ``resource.properties`` are resolved with each ``get_resource`` as a
+        ``resources.implicit_dependencies.Ref`` and each ``get_attr`` as ``None``;
+        ``stack`` finds the other resources by name or type.  Edges that would
+        close a cycle are dropped by the engine.  The default applies the rule
+        ``resources.implicit_dependencies.RULES`` holds for ``resource.type``
+        (none for most types); a plugin overrides this to state its own.
+        """
+        rule = rule_for(resource.type)
+        return rule(resource, stack) if rule is not None else ()
 
     @classmethod
     def supports(cls, action: str) -> bool:

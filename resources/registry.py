@@ -26,7 +26,7 @@ from orchestrator.template.constraints import CustomConstraints
 from orchestrator.template.errors import Path as TemplatePath
 
 from .base import Resource
-from .schema import PropertyProblem, validate_properties
+from .schema import PropertyProblem, current_names, validate_properties
 
 ENTRY_POINT_GROUP = "orchestrator.resources"
 _PLUGIN_PACKAGE = "orchestrator_plugins"
@@ -157,7 +157,8 @@ class PluginRegistry:
                                                custom=self.custom_constraints,
                                                accept_any=cls.accepts_any_properties)
         if not problems:
-            problems = list(cls.validate(values, unknown))
+            # the plugin knows its properties by their current names only (network, not network_id)
+            problems = list(cls.validate(values, current_names(cls.properties_schema, unknown)))
         return values, problems
 
 

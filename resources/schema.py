@@ -10,6 +10,13 @@ converted, defaults applied — or reports every problem with its path below
 Values that depend on other resources are not known while a template is
 validated; their names are passed as ``unknown`` and only their presence is
 checked, as Heat does.
+
+A property Heat renamed keeps its old names in ``deprecated_names`` (Heat's
+``REPLACE`` translation rules, whose old properties it hides): a value given
+under an old name is checked and handed to the plugin under the current name,
+while problems still point at the name the template wrote.  Giving the value
+under two of the names is an error.  The old names are not part of the schema
+the API shows, as Heat hides them too.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from orchestrator.template.parameters import boolean_value
 __all__ = [
     "ANY", "AllowedPattern", "AllowedValues", "Any_", "Attribute", "BOOLEAN", "Boolean", "INTEGER", "Integer",
     "LIST", "Length", "List", "MAP", "Map", "NUMBER", "Number", "Property", "PropertyProblem", "Range", "STRING",
-    "String", "validate_properties",
+    "String", "current_names", "validate_properties",
 ]
 
 STRING, INTEGER, NUMBER, BOOLEAN, MAP, LIST, ANY = "string", "integer", "number", "boolean", "map", "list", "any"
@@ -49,10 +56,16 @@ class Property:
     immutable: bool = False
     #: for a map: the schema of its keys; for a list: the schema of each item
     schema: "Mapping[str, Property] | Property | None" = None
+    #: names Heat used to give this property and still accepts (``network_id`` for ``network``)
+    deprecated_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.type not in _CONSTRAINT_TYPE:
             raise ValueError(f"unknown property type {self.type!r}")
+        if isinstance(self.deprecated_names, str):
+            raise ValueError("deprecated_names must be a tuple of names, not a string")
+        if isinstance(self.schema, Mapping):
+            _renames(self.schema)  # fails early on names that clash
 
     def describe(self) -> dict:
         """The schema as Heat's resource-type API shows it."""
@@ -91,6 +104,27 @@ class PropertyProblem:
     message: str
 
 
+def _renames(schema: Mapping[str, Property]) -> dict[str, str]:
+    """Old name -> current name, for the properties of ``schema`` that Heat renamed."""
+    renames: dict[str, str] = {}
+    for name, prop in schema.items():
+        for old in prop.deprecated_names:
+            if old in schema or old in renames:
+                raise ValueError(f"deprecated name {old!r} of {name!r} already names another property")
+            renames[old] = name
+    return renames
+
+
+def current_names(schema: Mapping[str, Property], names: Iterable[str]) -> frozenset[str]:
+    """``names`` (top-level property names as a template wrote them) with old names made current.
+
+    For callers that pass the ``unknown`` names on to a plugin after
+    ``validate_properties``: the plugin knows only the current names.
+    """
+    renames = _renames(schema)
+    return frozenset(renames.get(name, name) for name in names)
+
+
 def validate_properties(schema: Mapping[str, Property], values: Any, *,
                         unknown: Iterable[str] = (), custom: CustomConstraints | None = None,
                         context: Any = None, accept_any: bool = False) -> tuple[dict, list[PropertyProblem]]:
@@ -122,12 +156,14 @@ class _Checker:
 
     def mapping(self, schema: Mapping[str, Property], values: Mapping, path: Path) -> dict:
         result = {}
+        renames = _renames(schema)
         for key in values:
-            if key not in schema:
+            if key not in schema and key not in renames:
                 self.fail(path + (key,), f"Unknown Property {key}")
         for name, prop in schema.items():
-            raw = values.get(name)
-            if path == () and name in self.unknown:
+            key = self.written(name, prop, values, path)
+            raw = values.get(key)
+            if path == () and key in self.unknown:
                 result[name] = raw
                 continue
             if raw is None:
@@ -140,10 +176,26 @@ class _Checker:
                 else:
                     result[name] = None
                 continue
-            value = self.value(prop, raw, path + (name,))
+            value = self.value(prop, raw, path + (key,))
             if value is not _INVALID:
                 result[name] = value
         return result
+
+    def written(self, name: str, prop: Property, values: Mapping, path: Path) -> str:
+        """The key the template gave property ``name`` under: its name, or one of its old names.
+
+        A key counts as given when it has a value (or, at the top, a value
+        not known yet).  Two given keys are reported as Heat does; the
+        current name then wins.
+        """
+        if not prop.deprecated_names:
+            return name
+        given = [key for key in (name, *prop.deprecated_names) if key in values
+                 and (values[key] is not None or (path == () and key in self.unknown))]
+        if len(given) > 1:
+            self.fail(path + (given[1],),
+                      f"Cannot define the following properties at the same time: {', '.join(given)}.")
+        return given[0] if given else name
 
     def value(self, prop: Property, raw: Any, path: Path) -> Any:
         try:
