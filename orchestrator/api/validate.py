@@ -16,6 +16,7 @@ from typing import Any, Iterable, Mapping
 
 from flask import g, jsonify
 
+from orchestrator.engine.cloud_constraints import cloud_checks
 from orchestrator.template.compiler import StackDefinition, StackIdentity
 from orchestrator.template.constraints import (AllowedPattern, AllowedValues, CustomConstraint, Length, Modulo,
                                                Range)
@@ -85,9 +86,10 @@ def _validate(source: Mapping[str, Any] | str, parameters: Mapping[str, Any], en
                             "Please delete some resources.", "RequestLimitExceeded")
     validator = Validator(catalog=context.plugins, custom_constraints=context.custom_constraints, limits=limits,
                           max_nested_depth=context.settings.max_nested_depth)
-    report = validator.validate(template, files=files, parameters=parameters, environment=environment,
-                                environment_files=environment_files,
-                                identity=StackIdentity("validate", "None", g.context.project_id))
+    with cloud_checks(g.context.project_id):  # values must exist in the cloud (nova.flavor, …)
+        report = validator.validate(template, files=files, parameters=parameters, environment=environment,
+                                    environment_files=environment_files,
+                                    identity=StackIdentity("validate", "None", g.context.project_id))
     if not report.ok or report.definition is None:
         raise BadRequest(problem_message(report.all_problems(), files))
     return report

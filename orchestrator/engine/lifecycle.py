@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any
+from typing import Any, Callable
 
 from orchestrator.template.definitions import ResourceDefinition
 from orchestrator.template.errors import TemplateError
+from resources.base import Resource
 from resources.errors import NotSupported, ResourceInError, StackValidationFailed
 
 from .events import hook_cleared
@@ -30,9 +31,33 @@ class ResourceActionFailed(Exception):
         self.reason = reason
 
 
+def external_object_exists(plugin: Any) -> bool:
+    """Whether the object an external resource names exists (Heat's ``validate_external``).
+
+    Asked through the plugin's ``show``; a plugin without one cannot tell, and
+    its object is taken on trust, as Heat takes a type without a ``show``.
+    """
+    if type(plugin).show is Resource.show:
+        return True
+    try:
+        return plugin.show() is not None
+    except Exception as exc:
+        if getattr(exc, "status_code", None) == 404 or type(exc).__name__ in ("NotFoundException",
+                                                                               "ResourceNotFound"):
+            return False
+        raise
+
+
 def failure_reason(name: str, error: BaseException) -> str:
-    """Heat's wording: ``<ExceptionType>: resources.<name>: <message>``."""
-    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    """Heat's wording: ``<ExceptionType>: resources.<name>: <message>``.
+
+    A cloud client's error keeps the cloud's own text in ``details``
+    (openstacksdk's ``message`` is only the status line), and that is what
+    the user needs to read.
+    """
+    details = getattr(error, "details", None)
+    message = (details if isinstance(details, str) and details else None) or getattr(error, "message", None) \
+        or str(error) or type(error).__name__
     return f"{type(error).__name__}: resources.{name}: {message}"
 
 
@@ -57,6 +82,9 @@ class ResourceLifecycle:
         if record.state == "CREATE_COMPLETE":
             return
         definition = self.view.definition().resources[name]
+        if definition.external_id is not None:
+            await self.take_external(record, definition)
+            return
         # Creation hooks apply when the stack is created, not to resources an update adds (Heat).
         stack_create = self.op.action == "CREATE"
         if stack_create and "pre-create" in definition.hooks and record.action == "INIT":
@@ -95,6 +123,79 @@ class ResourceLifecycle:
         await self.op.wait_until_complete(plugin, "check_create_complete")
         attributes = await self.referenced_attributes(record, plugin)
         await self.op.set_state(record, "CREATE", "COMPLETE", attributes=attributes)
+
+    # -- external resources ----------------------------------------------------------------
+
+    async def take_external(self, record: ResourceRecord, definition: ResourceDefinition) -> None:
+        """Heat's create of a resource with an ``external_id``: adopt the object by its id, then check it.
+
+        Nothing is created: the plugin's ``adopt`` takes the id as the physical
+        id, the object must exist (its ``show``), and Heat's ``check`` follows,
+        so the resource ends ``CHECK_COMPLETE`` (with "CHECK not supported for
+        <type>" when the plugin cannot check).  Every step is stored before the
+        next, and none changes the cloud, so an interrupted one is simply done
+        again: ``ADOPT_COMPLETE`` resumes at the check, ``CHECK_COMPLETE`` is done.
+        """
+        if record.state == "CHECK_COMPLETE":
+            return
+        if record.state not in ("ADOPT_COMPLETE", "CHECK_IN_PROGRESS"):
+            try:
+                external_id = await self.external_id_of(definition)
+                properties = await self._external_properties(definition)
+                if record.state != "ADOPT_IN_PROGRESS":
+                    await self.op.set_state(record, "ADOPT", "IN_PROGRESS", properties=properties,
+                                            definition=definition.snippet(), requires=sorted(definition.requires),
+                                            event_properties=properties)
+                plugin = self.view.plugin(record, properties)
+                await self.op.call(plugin, "adopt", {"resource_id": external_id})
+                if not await self.op.call_function(plugin, lambda: external_object_exists(plugin)):
+                    raise StackValidationFailed(f"Invalid external resource: Resource {external_id} "
+                                                f"({record.type}) can not be found.")
+                attributes = await self.referenced_attributes(record, plugin)
+            except Exception as exc:
+                await self.fail(record, "ADOPT", exc)
+            await self.op.set_state(record, "ADOPT", "COMPLETE", attributes=attributes)
+        plugin = self.view.plugin(record)
+        if not type(plugin).supports("check"):
+            await self.op.set_state(record, "CHECK", "COMPLETE", f"CHECK not supported for {record.type}")
+            return
+        if record.state != "CHECK_IN_PROGRESS":
+            await self.op.set_state(record, "CHECK", "IN_PROGRESS")
+        try:
+            await self.op.call(plugin, "check")
+            await self.op.wait_until_complete(plugin, "check_check_complete")
+        except NotSupported:
+            await self.op.set_state(record, "CHECK", "COMPLETE", f"CHECK not supported for {record.type}")
+            return
+        except Exception as exc:
+            await self.fail(record, "CHECK", exc)
+        await self.op.set_state(record, "CHECK", "COMPLETE")
+
+    async def external_id_of(self, definition: ResourceDefinition) -> str:
+        """The resolved ``external_id`` of a resource: a string, or ``StackValidationFailed``."""
+        stack = self.view.definition()
+        value = await self._resolved(lambda: stack.resolve(definition.external_id, self.view))
+        if not isinstance(value, str):
+            raise StackValidationFailed(f'"external_id" of resource {definition.name} must resolve to a string, '
+                                        f"not {type(value).__name__}")
+        if not value:
+            raise StackValidationFailed("Resource ID was not provided.")
+        return value
+
+    async def _external_properties(self, definition: ResourceDefinition) -> dict:
+        """The properties of an external resource as given: Heat neither needs nor checks them."""
+        stack = self.view.definition()
+        try:
+            values = await self._resolved(lambda: stack.properties(definition.name, self.view))
+        except Exception:  # whatever they read may not exist: an adopted object keeps its own values
+            return {}
+        cls = self.view.plugins.for_definition(definition)
+        if cls is None:
+            raise StackValidationFailed(f"The Resource Type ({definition.resolved_type}) could not be found.")
+        if not isinstance(values, dict):
+            return {}
+        checked, problems = self.view.plugins.checked_properties(cls, values)
+        return dict(values) if problems else checked
 
     # -- adopt -----------------------------------------------------------------------------
 
@@ -141,6 +242,8 @@ class ResourceLifecycle:
     async def remove(self, record: ResourceRecord) -> None:
         """Delete a resource's cloud object as its deletion policy says (Retain keeps it, Snapshot saves it first)."""
         policy = (record.definition or {}).get("deletion_policy", "Delete")
+        if "external_id" in (record.definition or {}):
+            policy = "Retain"  # Heat: an external resource is never deleted, only forgotten
         try:
             if policy == "Retain":
                 await self.op.set_state(record, "DELETE", "COMPLETE", "state changed (retained)")
@@ -200,16 +303,23 @@ class ResourceLifecycle:
 
     # -- shared steps -------------------------------------------------------------------------
 
+    async def _resolved(self, compute: Callable[[], Any]) -> Any:
+        """``compute()`` on the values cached so far, else in a thread (it reads the cloud live).
+
+        A template error (a function that cannot resolve) is ``StackValidationFailed``.
+        """
+        try:
+            try:
+                return self.view.resolve_cached(compute)
+            except LiveReadNeeded:
+                return await self.op.in_thread(compute)
+        except TemplateError as exc:
+            raise StackValidationFailed(exc.message) from None
+
     async def properties_of(self, definition: ResourceDefinition) -> dict:
         """Resolve and check a resource's properties now that what they read exists."""
         stack = self.view.definition()
-        try:
-            try:
-                values = self.view.resolve_cached(lambda: stack.properties(definition.name, self.view))
-            except LiveReadNeeded:
-                values = await self.op.in_thread(stack.properties, definition.name, self.view)
-        except TemplateError as exc:
-            raise StackValidationFailed(exc.message) from None
+        values = await self._resolved(lambda: stack.properties(definition.name, self.view))
         cls = self.view.plugins.for_definition(definition)  # (nested stacks: template resources)
         if cls is None:
             raise StackValidationFailed(f"The Resource Type ({definition.resolved_type}) could not be found.")

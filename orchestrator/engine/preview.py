@@ -60,6 +60,16 @@ def preview_update(view: StackView, new: StackDefinition) -> UpdateOutcome:
             preview.added.append(name)
             continue
         cls = view.plugins.for_definition(definition)
+        was_external = "external_id" in (record.definition or {})
+        if record.type == definition.resolved_type and (was_external or definition.external_id is not None):
+            # an external resource whose id stays is left alone; a changed id fails the update itself
+            try:
+                same = was_external and definition.external_id is not None and \
+                    new.resolve(definition.external_id, view) == record.physical_id
+            except TemplateError:
+                same = False
+            (preview.unchanged if same else preview.updated).append(name)
+            continue
         if cls is None or must_replace(record, definition, cls):
             preview.replaced.append(name)
             continue

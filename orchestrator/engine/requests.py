@@ -16,6 +16,7 @@ from orchestrator.template.environment import Environment, environment_for_reque
 from orchestrator.template.errors import TemplateError
 from orchestrator.template.template import Template
 
+from .cloud_constraints import cloud_checks
 from .context import EngineContext
 from .errors import RequestLimitExceeded
 from .nested import check_provider_templates
@@ -85,10 +86,11 @@ def parse_template(source: Mapping[str, Any] | str) -> Template:
 def compile_request(context: EngineContext, template: Template, environment: Environment,
                     files: Mapping[str, str], identity: StackIdentity) -> StackDefinition:
     """Compile against the plugin catalog, check provider templates and limits; ``TemplateError`` lists every problem."""
-    definition = compile_stack(template, environment, files=files, identity=identity, catalog=context.plugins,
-                               custom_constraints=context.custom_constraints)
-    # Template resources' properties must fit their templates: Heat checks that on request.
-    check_provider_templates(context, template, environment, files, definition, identity)
+    with cloud_checks(identity.project_id):  # a request's values must exist in the cloud (nova.flavor, …)
+        definition = compile_stack(template, environment, files=files, identity=identity, catalog=context.plugins,
+                                   custom_constraints=context.custom_constraints)
+        # Template resources' properties must fit their templates: Heat checks that on request.
+        check_provider_templates(context, template, environment, files, definition, identity)
     limit = context.settings.max_resources_per_stack
     if limit >= 0 and len(definition.resources) > limit:
         raise RequestLimitExceeded(f"You have reached the maximum resources per stack, {limit}. "

@@ -36,6 +36,7 @@ from .events import init_resource_row, purge_old_events, stack_event_row, stack_
 from .exports import abandon, adoption_data, export_stack
 from .nested import NestedStacks
 from .operation import Operation
+from .dependencies import with_implicit_dependencies
 from .preview import ResourcePreview, preview_create, preview_update
 from .errors import NotSupported, StackExists, StackNotFound
 from .requests import Job, StackRequest, prepare_create, prepare_update
@@ -266,7 +267,7 @@ class Engine:
 
     def preview_create(self, request: StackRequest) -> list[ResourcePreview]:
         """What creating ``request`` would make; nothing is stored."""
-        return preview_create(self.prepare(request, "None")[2])
+        return preview_create(with_implicit_dependencies(self.prepare(request, "None")[2], self.context.plugins))
 
     def preview_update(self, stack_id: str, request: StackRequest, *, existing: bool = False,
                        clear_parameters: tuple[str, ...] = ()) -> UpdateOutcome:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from orchestrator.config import Settings
 from orchestrator.db.database import Database
 from resources.registry import PluginRegistry
 
+from .cloud_constraints import attach_cloud_constraints
 from .context import EngineContext, EngineSettings
 from .service import Engine
 from .signing import SignalSigner, SignalUrls
@@ -20,16 +23,28 @@ def engine_settings(settings: Settings) -> EngineSettings:
                           lock_lease=settings.worker.lock_lease_seconds)
 
 
-def open_engine(settings: Settings, *, upgrade: bool = True, engine_settings_: EngineSettings | None = None) -> Engine:
-    """An engine on the configured database (migrated to the newest schema unless ``upgrade`` is false)."""
+def open_engine(settings: Settings, *, upgrade: bool = True, engine_settings_: EngineSettings | None = None,
+                cloud_factory: Any = None) -> Engine:
+    """An engine on the configured database (migrated to the newest schema unless ``upgrade`` is false).
+
+    Its plugins act on ``cloud_factory``'s connections, else on the cloud of
+    the ``[cloud]`` settings (none when neither is given); the plugins'
+    custom constraints check values against that cloud.
+    """
     if not settings.database.url:
         settings.data_path.mkdir(parents=True, exist_ok=True)
     database = Database(settings.database_url(), pool_size=settings.database.pool_size)
     if upgrade:
         database.upgrade()
     plugins = PluginRegistry.discover(settings.plugins.plugin_dirs)
-    return Engine(EngineContext(database, plugins, settings=engine_settings_ or engine_settings(settings),
-                                extra_services=engine_services(settings)))
+    if cloud_factory is None:
+        from orchestrator.clients import cloud_factory as configured_cloud
+
+        cloud_factory = configured_cloud(settings)
+    context = EngineContext(database, plugins, settings=engine_settings_ or engine_settings(settings),
+                            cloud_factory=cloud_factory, extra_services=engine_services(settings))
+    attach_cloud_constraints(context)
+    return Engine(context)
 
 
 def engine_services(settings: Settings) -> dict:

@@ -29,6 +29,8 @@ from orchestrator.template.functions.references import select_from_attribute
 from orchestrator.template.template import Template
 from resources.base import Resource
 
+from .dependencies import with_implicit_dependencies
+
 #: actions after which a resource's attributes can be read (Heat's list)
 READABLE_ACTIONS = frozenset(("CREATE", "ADOPT", "SUSPEND", "RESUME", "UPDATE", "ROLLBACK", "SNAPSHOT", "CHECK"))
 
@@ -99,8 +101,9 @@ class StackView:
         """
         if self._definition is None:
             compile_options.setdefault("custom_constraints", self.plugins.custom_constraints)
-            self._definition = compile_stack(self.template, self.environment, files=self.files,
-                                             identity=self.identity, catalog=self.plugins, **compile_options)
+            self._definition = with_implicit_dependencies(
+                compile_stack(self.template, self.environment, files=self.files, identity=self.identity,
+                              catalog=self.plugins, **compile_options), self.plugins)
         return self._definition
 
     @cached_property
@@ -110,7 +113,7 @@ class StackView:
 
     def use_definition(self, definition: StackDefinition) -> None:
         """Take a definition compiled elsewhere from this very template and environment."""
-        self._definition = definition
+        self._definition = with_implicit_dependencies(definition, self.plugins)
 
     # -- plugins -------------------------------------------------------------------
 

@@ -126,6 +126,8 @@ class StackUpdate:
         cls = self.view.plugins.for_definition(definition)
         if await self._restore(record, definition):
             return
+        if record.type == definition.resolved_type and await self._external(record, definition):
+            return
         if must_replace(record, definition, cls):
             return await self._replace(record, definition)
         try:
@@ -138,16 +140,44 @@ class StackUpdate:
         if verdict == REPLACED:
             return await self._replace(record, definition)
         if verdict == UNCHANGED:
-            snippet = definition.snippet()
-            if snippet != record.definition or sorted(definition.requires) != sorted(record.requires):
-                await self.op.write(UpdateRow(ResourceRow, record.id, {
-                    "definition": snippet, "requires": sorted(definition.requires), "updated_at": utcnow()}))
-                record.definition, record.requires = snippet, sorted(definition.requires)
-            self.outcome.unchanged.append(record.name)
-            return
+            return await self._keep(record, definition)
         if changed and "update" in definition.restricted_actions:
             raise NotSupported("update is restricted for resource.")
         await self._update_in_place(record, definition, properties, changed)
+
+    async def _external(self, record: ResourceRecord, definition: ResourceDefinition) -> bool:
+        """Heat's update rules for ``external_id``; ``True`` when they settled the resource.
+
+        The id may not be added, removed or changed (``NotSupported``); an
+        external resource whose id stays is left alone, whatever else changed.
+        One whose adoption failed is adopted again, so that its state tells
+        the truth (Heat would only mark it COMPLETE).
+        """
+        was_external = "external_id" in (record.definition or {})
+        if not was_external and definition.external_id is None:
+            return False
+        try:
+            new_id = await self.lifecycle.external_id_of(definition) if definition.external_id is not None else None
+        except Exception as exc:
+            await self.lifecycle.fail(record, "UPDATE", exc)
+        old_id = record.physical_id if was_external else None
+        if new_id != old_id and not (was_external and old_id is None and record.status == "FAILED"):
+            raise NotSupported(external_id_not_updatable(record))
+        if record.status == "FAILED":
+            await self.lifecycle.take_external(record, definition)
+            self.outcome.updated.append(record.name)
+            return True
+        await self._keep(record, definition)
+        return True
+
+    async def _keep(self, record: ResourceRecord, definition: ResourceDefinition) -> None:
+        """Leave the resource as it is, storing the definition it now has (its snippet may differ)."""
+        snippet = definition.snippet()
+        if snippet != record.definition or sorted(definition.requires) != sorted(record.requires):
+            await self.op.write(UpdateRow(ResourceRow, record.id, {
+                "definition": snippet, "requires": sorted(definition.requires), "updated_at": utcnow()}))
+            record.definition, record.requires = snippet, sorted(definition.requires)
+        self.outcome.unchanged.append(record.name)
 
     async def _update_in_place(self, record: ResourceRecord, definition: ResourceDefinition, properties: dict,
                                changed: dict) -> None:
@@ -240,6 +270,11 @@ class StackUpdate:
 
 
 UNCHANGED, UPDATED, REPLACED = "unchanged", "updated", "replaced"
+
+
+def external_id_not_updatable(record: ResourceRecord) -> str:
+    """Heat's refusal of a change to a resource's ``external_id`` (added, removed or another id)."""
+    return f"Update to property external_id of {record.name} ({record.type}) is not supported."
 
 
 def must_replace(record: ResourceRecord, definition: ResourceDefinition, cls: type | None) -> bool:

@@ -246,12 +246,15 @@ class _Compiler:
     def _definition(self, snippet, resolved) -> ResourceDefinition | None:
         scope = self.scope
         requires: set[str] = set()
+        # Heat: a resource with an ``external_id`` is an existing object the stack only refers to;
+        # it has no dependencies, its properties are not checked and it is never deleted.
+        external = snippet.external_id is not None
         for key in ("properties", "metadata", "update_policy", "deletion_policy", "external_id"):
             tree = getattr(snippet, key)
             path = snippet.path + (key,)
             before = len(self.problems)
             self.check(path, validate, tree, scope)
-            if len(self.problems) > before or key not in ("properties", "metadata"):
+            if len(self.problems) > before or key not in ("properties", "metadata") or external:
                 continue  # only these two need other resources; a failed one would repeat its problem
             names = self.check(path, lambda t: list(dependencies(t, scope)), tree)
             if names:
@@ -268,7 +271,9 @@ class _Compiler:
             else:
                 explicit.append(name)
         requires.update(explicit)
-        if self.catalog is not None and resolved is not None and resolved.template is None \
+        if external:
+            self._check_external(snippet, resolved)
+        elif self.catalog is not None and resolved is not None and resolved.template is None \
                 and self.catalog.has_type(resolved.type_name):
             self._check_properties(snippet, resolved.type_name)
             if snippet.deletion_policy == "Snapshot" and not self.catalog.supports(resolved.type_name, "snapshot"):
@@ -283,7 +288,7 @@ class _Compiler:
             properties=snippet.properties,
             metadata=snippet.metadata,
             update_policy=snippet.update_policy,
-            deletion_policy=snippet.deletion_policy or "Delete",
+            deletion_policy="Retain" if external else snippet.deletion_policy or "Delete",
             external_id=snippet.external_id,
             description=snippet.description,
             depends_on=tuple(explicit),
@@ -292,6 +297,26 @@ class _Compiler:
             restricted_actions=registry.restricted_actions(snippet.name),
             path=snippet.path,
         )
+
+    def _check_external(self, snippet, resolved) -> None:
+        """What Heat checks of a resource with an ``external_id``: no ``depends_on``, an id that is a string."""
+        path = snippet.path + ("external_id",)
+        tree = snippet.external_id
+        value = None
+        if not refers_to_resources(tree, self.scope) and not reads_parameters(tree, self.placeholders or ()):
+            try:
+                value = resolve(tree, self.scope)
+            except TemplateError:
+                return  # already reported by validation
+            if not isinstance(value, str):
+                self.problem(f'"external_id" of resource {snippet.name} must resolve to a string, '
+                             f"not {type_name(value)}", path)
+                return
+        if snippet.depends_on:
+            type_ = resolved.type_name if resolved is not None else snippet.type
+            shown = value if value is not None else "(not known yet)"
+            self.problem(f"Invalid dependency with external {type_} resource: {shown}",
+                         snippet.path + ("depends_on",))
 
     def _check_properties(self, snippet, resource_type: str) -> None:
         """Check property values against the type's schema, where they are known yet."""

@@ -302,12 +302,28 @@ def test_implicit_dependencies_come_from_properties_and_metadata():
               deep: {str_replace: {template: x, params: {x: {get_attr: [net, name]}}}}
             metadata: {net: {get_resource: net}}
             update_policy: {x: {get_resource: policy_only}}
-            external_id: {get_resource: policy_only}
         """)
     server = definition.resources["server"]
-    # As in Heat, update_policy and external_id do not make dependencies.
+    # As in Heat, update_policy does not make dependencies.
     assert server.requires == {"net", "subnet", "port"} and server.depends_on == ()
     assert definition.required_by["net"] == {"server"} and definition.required_by["policy_only"] == frozenset()
+
+
+def test_an_external_resource_depends_on_nothing():
+    definition = compiled("""\
+        heat_template_version: 2016-10-14
+        resources:
+          net: {type: OS::X}
+          other: {type: OS::X}
+          server:
+            type: OS::X
+            properties: {network: {get_resource: net}}
+            metadata: {net: {get_attr: [net, name]}}
+            external_id: {get_resource: other}
+        """)
+    # Heat (rsrc_defn.dependencies): an external resource has no dependencies, and is Retained
+    server = definition.resources["server"]
+    assert server.requires == frozenset() and server.deletion_policy == "Retain"
 
 
 @pytest.mark.parametrize("depends_on, explicit", [("a", ("a",)), ("[a, b]", ("a", "b")), ("[]", ())])
