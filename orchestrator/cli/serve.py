@@ -12,11 +12,18 @@ from pathlib import Path
 
 import click
 import yaml
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from orchestrator.config import Settings
 
+from .sandbox import open_sandbox
+
 #: the cloud name ``serve`` writes into clouds.yaml
 CLOUD_NAME = "orchestrator"
+#: the clouds.yaml cloud of the sandbox ``serve`` runs (when no other cloud is configured)
+SANDBOX_CLOUD_NAME = "sandbox"
+#: where ``serve`` serves its sandbox over HTTP, beside the API
+SANDBOX_PREFIX = "/sandbox"
 #: the project of the embedded service's own token
 EMBEDDED_PROJECT = "demo"
 TOKEN_FILE = "admin-token"
@@ -51,10 +58,15 @@ def _quiet_embedded_worker() -> None:
 @click.option("--log-level", default="WARNING", show_default=True)
 @click.pass_obj
 def serve(settings: Settings, host: str | None, port: int | None, data_dir: str | None, log_level: str) -> None:
-    """Run the API and a worker in this process, on SQLite and an in-process queue: nothing else needed."""
+    """Run the API and a worker in this process, on SQLite and an in-process queue: nothing else needed.
+
+    Unless ``[cloud]`` names another cloud, the sandbox runs here too: the
+    plugins reach it in-process, and people reach it under ``/sandbox``.
+    """
     from waitress import create_server
 
     from orchestrator.api import create_app
+    from orchestrator.clients import sandbox_connections
     from orchestrator.engine.context import freeze_startup_objects
     from orchestrator.engine.setup import open_engine
     from orchestrator.worker import InProcessQueue, celery_app, run_worker
@@ -64,15 +76,20 @@ def serve(settings: Settings, host: str | None, port: int | None, data_dir: str 
     if quiet:
         _quiet_embedded_worker()
     settings = _embedded_settings(settings, host, port, data_dir)
-    engine = open_engine(settings)
+    sandbox_app = None if settings.cloud.sandbox_url or settings.cloud.name else open_sandbox(settings)
+    cloud = sandbox_connections(sandbox_app, settings.sandbox.password) if sandbox_app is not None else None
+    engine = open_engine(settings, cloud_factory=cloud)
     # a job starts within 0.1 s (a person, or a client polling every few seconds, cannot tell)
     # while the API's threads keep the interpreter lock: reads are 25-30 % faster than at 10 ms
     jobs = celery_app(settings.worker.broker_url, settings.worker.queue, poll_interval=SERVE_POLL_INTERVAL)
     queue = InProcessQueue(jobs, engine)
     app = create_app(settings, engine, queue)
+    served = app if sandbox_app is None else DispatcherMiddleware(app, {SANDBOX_PREFIX: sandbox_app})
     freeze_startup_objects()
-    server = create_server(app, host=settings.api.host, port=settings.api.port, threads=16)
-    clouds = _write_clouds_yaml(settings)
+    server = create_server(served, host=settings.api.host, port=settings.api.port, threads=16)
+    # the port the server got (``--port 0`` asks for any free one)
+    settings = replace(settings, api=replace(settings.api, port=server.effective_port))
+    clouds = _write_clouds_yaml(settings, with_sandbox=sandbox_app is not None)
     threading.Thread(target=server.run, name="api", daemon=True).start()
     endpoint = f"http://{settings.api.host}:{server.effective_port}"
     click.echo(f"Orchestration API listening on {endpoint}/v1/{EMBEDDED_PROJECT} "
@@ -81,6 +98,10 @@ def serve(settings: Settings, host: str | None, port: int | None, data_dir: str 
                f"  export OS_CLIENT_CONFIG_FILE={clouds}\n"
                f"  openstack --os-cloud {CLOUD_NAME} stack create -t templates/hello.yaml hello --wait\n"
                f"  openstack --os-cloud {CLOUD_NAME} stack list\n", err=True)
+    if sandbox_app is not None:
+        click.echo(f"The sandbox cloud the stacks act on: {endpoint}{SANDBOX_PREFIX}/identity/v3 "
+                   f"(users admin and demo, password {settings.sandbox.password!r})\n"
+                   f"  openstack --os-cloud {SANDBOX_CLOUD_NAME} server list\n", err=True)
     queue.start()
     try:
         run_worker(jobs, engine, concurrency=settings.worker.concurrency,
@@ -90,6 +111,9 @@ def serve(settings: Settings, host: str | None, port: int | None, data_dir: str 
         queue.stop()
         server.close()
         engine.context.close()
+        if sandbox_app is not None:
+            cloud.close()
+            sandbox_app.extensions["sandbox"].store.close()
 
 
 def _embedded_settings(settings: Settings, host: str | None, port: int | None, data_dir: str | None) -> Settings:
@@ -114,8 +138,8 @@ def _stored_token(path: Path) -> str:
     return token
 
 
-def _write_clouds_yaml(settings: Settings) -> Path:
-    """``DATA_DIR/clouds.yaml`` with a cloud ``orchestrator`` that reaches this service."""
+def _write_clouds_yaml(settings: Settings, with_sandbox: bool = False) -> Path:
+    """``DATA_DIR/clouds.yaml`` with a cloud ``orchestrator`` that reaches this service (and ``sandbox``, its cloud)."""
     endpoint = f"http://{settings.api.host}:{settings.api.port}/v1/{EMBEDDED_PROJECT}"
     if settings.api.auth == "none":
         cloud = {"auth_type": "none", "auth": {"endpoint": endpoint}}
@@ -125,8 +149,19 @@ def _write_clouds_yaml(settings: Settings) -> Path:
     path = settings.data_path / "clouds.yaml"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        yaml.safe_dump({"clouds": {CLOUD_NAME: cloud}}, handle, default_flow_style=False)
+        clouds = {CLOUD_NAME: cloud}
+        if with_sandbox:
+            clouds[SANDBOX_CLOUD_NAME] = sandbox_cloud(settings)
+        yaml.safe_dump({"clouds": clouds}, handle, default_flow_style=False)
     return path
+
+
+def sandbox_cloud(settings: Settings) -> dict:
+    """The clouds.yaml entry of the sandbox that ``serve`` serves under ``/sandbox``, as user ``demo``."""
+    return {"auth_type": "password", "identity_api_version": 3, "region_name": "RegionOne",
+            "auth": {"auth_url": f"http://{settings.api.host}:{settings.api.port}{SANDBOX_PREFIX}/identity/v3",
+                     "username": "demo", "password": settings.sandbox.password, "project_name": "demo",
+                     "user_domain_id": "default", "project_domain_id": "default"}}
 
 
 def _require_current_schema(settings: Settings) -> None:
