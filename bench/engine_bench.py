@@ -22,17 +22,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.runner import create_and_delete, runs_in_children  # noqa: E402
 
 SCENARIOS = ("fanout", "wait", "chain", "dag", "group", "nested")
 
@@ -81,7 +79,6 @@ def run_scenario(scenario: str, database_url: str | None) -> dict:
     """Create then delete the scenario's stack once; timings and peak memory of this process."""
     from orchestrator.db.database import Database
     from orchestrator.engine.context import EngineContext, EngineSettings, freeze_startup_objects
-    from orchestrator.engine.requests import StackRequest
     from orchestrator.engine.service import Engine
     from resources.registry import PluginRegistry
 
@@ -94,25 +91,14 @@ def run_scenario(scenario: str, database_url: str | None) -> dict:
         # A running service has its statement caches warm: measure after one small stack.
         warm_up = {"heat_template_version": "2018-08-31", "resources": {
             f"w{i}": {"type": "OS::Heat::TestResource" if i % 2 else "OS::Heat::None"} for i in range(10)}}
-        warm_job = engine.create_stack(StackRequest(name="warm-up", template=warm_up))
-        engine.run(warm_job)
-        engine.run(engine.delete_stack(warm_job.stack_id))
+        create_and_delete(engine, "warm-up", warm_up)
         freeze_startup_objects()  # as a service does once it is set up
         template, files = template_for(scenario)
-        started = time.perf_counter()
-        job = engine.create_stack(StackRequest(name=f"bench-{scenario}", template=template, files=files))
-        requested = time.perf_counter()
-        created_ok = engine.run(job)
-        created = time.perf_counter()
-        deleted_ok = engine.run(engine.delete_stack(job.stack_id))
-        deleted = time.perf_counter()
+        timings = create_and_delete(engine, f"bench-{scenario}", template, files)
         context.close()
         database.dispose()
-    return {
-        "scenario": scenario, "ok": bool(created_ok and deleted_ok),
-        "request": requested - started, "create": created - started, "delete": deleted - created,
-        "total": deleted - started, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }
+    return {"scenario": scenario, **timings,
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def main() -> None:
@@ -129,16 +115,8 @@ def main() -> None:
     print(f"{'scenario':<8} {'request':>8} {'create':>8} {'delete':>8} {'total':>8} {'peak MiB':>9}  (median of "
           f"{args.runs}; seconds)")
     for scenario in args.scenario:
-        results = []
-        for _ in range(args.runs):
-            command = [sys.executable, __file__, "--one", scenario]
-            if args.database:
-                command += ["--database", args.database]
-            output = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-            if output.returncode != 0:
-                print(f"{scenario}: failed\n{output.stderr[-2000:]}", file=sys.stderr)
-                break
-            results.append(json.loads(output.stdout.strip().splitlines()[-1]))
+        database = ["--database", args.database] if args.database else []
+        results = runs_in_children(__file__, ["--one", scenario, *database], args.runs, scenario)
         if not results:
             continue
         median = {key: statistics.median(r[key] for r in results)
