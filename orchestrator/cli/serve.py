@@ -55,13 +55,17 @@ def _quiet_embedded_worker() -> None:
 @click.option("--port", default=None, type=int, help="Port to listen on (default 8004).")
 @click.option("--data-dir", default=None, type=click.Path(file_okay=False),
               help="Where the database, keys and clouds.yaml go (default: the configured data directory).")
+@click.option("--cloud", default=None, metavar="NAME",
+              help="Act on cloud NAME of clouds.yaml instead of the embedded sandbox (as [cloud] name).")
 @click.option("--log-level", default="WARNING", show_default=True)
 @click.pass_obj
-def serve(settings: Settings, host: str | None, port: int | None, data_dir: str | None, log_level: str) -> None:
+def serve(settings: Settings, host: str | None, port: int | None, data_dir: str | None, cloud: str | None,
+          log_level: str) -> None:
     """Run the API and a worker in this process, on SQLite and an in-process queue: nothing else needed.
 
-    Unless ``[cloud]`` names another cloud, the sandbox runs here too: the
-    plugins reach it in-process, and people reach it under ``/sandbox``.
+    Unless ``--cloud`` or ``[cloud]`` names another cloud, the sandbox runs
+    here too: the plugins reach it in-process, and people reach it under
+    ``/sandbox``.
     """
     from waitress import create_server
 
@@ -76,9 +80,11 @@ def serve(settings: Settings, host: str | None, port: int | None, data_dir: str 
     if quiet:
         _quiet_embedded_worker()
     settings = _embedded_settings(settings, host, port, data_dir)
+    if cloud:
+        settings = replace(settings, cloud=replace(settings.cloud, name=cloud, sandbox_url=""))
     sandbox_app = None if settings.cloud.sandbox_url or settings.cloud.name else open_sandbox(settings)
-    cloud = sandbox_connections(sandbox_app, settings.sandbox.password) if sandbox_app is not None else None
-    engine = open_engine(settings, cloud_factory=cloud)
+    sandbox_cloud = sandbox_connections(sandbox_app, settings.sandbox.password) if sandbox_app is not None else None
+    engine = open_engine(settings, cloud_factory=sandbox_cloud)
     # a job starts within 0.1 s (a person, or a client polling every few seconds, cannot tell)
     # while the API's threads keep the interpreter lock: reads are 25-30 % faster than at 10 ms
     jobs = celery_app(settings.worker.broker_url, settings.worker.queue, poll_interval=SERVE_POLL_INTERVAL)

@@ -101,6 +101,36 @@ def test_cloud_name_connections_use_the_clouds_yaml_credentials_for_every_projec
         named.close()
 
 
+def test_serve_with_cloud_acts_on_that_cloud_of_clouds_yaml(processes, tmp_path):
+    """``orchestrator serve --cloud NAME``: stacks are made in cloud NAME (here a standalone sandbox), as its user."""
+    sandbox_port, api_port = free_port(), free_port()
+    auth_url = f"http://127.0.0.1:{sandbox_port}/identity/v3"
+    start_sandbox(processes, "sandbox", tmp_path / "sandbox", sandbox_port)
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(yaml.safe_dump({"clouds": {"mine": {
+        "auth_type": "password", "identity_api_version": 3, "region_name": "RegionOne",
+        "auth": {"auth_url": auth_url, "username": "demo", "password": PASSWORD, "project_name": "demo",
+                 "user_domain_id": "default", "project_domain_id": "default"}}}}))
+    data = tmp_path / "data"
+    served = processes.start("serve", "serve", "--cloud", "mine", "--data-dir", data, "--port", api_port,
+                             env=clean_environment(OS_CLIENT_CONFIG_FILE=str(clouds)))
+    wait_for_http(f"http://127.0.0.1:{api_port}/", served)
+    assert set(yaml.safe_load((data / "clouds.yaml").read_text())["clouds"]) == {"orchestrator"}  # no sandbox here
+    template = tmp_path / "network.yaml"
+    template.write_text(yaml.safe_dump({
+        "heat_template_version": "2018-08-31",
+        "resources": {"net": {"type": "OS::Neutron::Net", "properties": {"name": "made-by-serve"}}}}))
+    openstack(data, "orchestrator", "stack", "create", "-t", str(template), "net", "--wait", "--poll", "1")
+    demo = connect(password_session(auth_url, "demo", PASSWORD, "demo"))
+    try:
+        (network,) = [n for n in demo.network.networks() if n.name == "made-by-serve"]
+        assert network.project_id == demo.current_project_id
+        openstack(data, "orchestrator", "stack", "delete", "net", "--yes", "--wait")
+        assert demo.network.find_network("made-by-serve") is None
+    finally:
+        demo.close()
+
+
 def test_the_cloud_settings_choose_the_engines_connections(tmp_path):
     from orchestrator.clients import CloudConnections, NamedCloudConnection, cloud_factory
     from orchestrator.config import load_settings
