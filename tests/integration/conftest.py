@@ -31,6 +31,8 @@ from sqlalchemy import create_engine, text
 
 #: the installed ``orchestrator`` command of this virtualenv
 ORCHESTRATOR = str(Path(sys.executable).with_name("orchestrator"))
+#: the real ``openstack`` command (python-openstackclient with heatclient) of this virtualenv
+OPENSTACK_CLI = str(Path(sys.executable).with_name("openstack"))
 REPO = Path(__file__).resolve().parents[2]
 #: the machine's services (``scripts/services.sh`` starts any that is down)
 SERVICES = {"PostgreSQL": 5432, "RabbitMQ": 5672, "Redis": 6379}

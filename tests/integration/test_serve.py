@@ -10,19 +10,17 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
-from .conftest import REPO, Client, clean_environment, free_port, wait_for_http
+from .conftest import OPENSTACK_CLI, REPO, Client, clean_environment, free_port, wait_for_http
 from .test_distributed import template
 
-OPENSTACK = str(Path(sys.executable).with_name("openstack"))
 HELLO = REPO / "templates" / "hello.yaml"
 
 
 def openstack(data: Path, *args: str) -> str:
     """``openstack --os-cloud orchestrator ARGS…`` with serve's clouds.yaml; what it printed."""
-    done = subprocess.run([OPENSTACK, "--os-cloud", "orchestrator", *args], capture_output=True, text=True,
+    done = subprocess.run([OPENSTACK_CLI, "--os-cloud", "orchestrator", *args], capture_output=True, text=True,
                           timeout=120, env=clean_environment(OS_CLIENT_CONFIG_FILE=str(data / "clouds.yaml")))
     assert done.returncode == 0, f"openstack {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
     return done.stdout

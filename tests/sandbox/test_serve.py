@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -17,9 +16,8 @@ import pytest
 import yaml
 
 from orchestrator.clients import connect, http_sandbox_connections, password_session
-from tests.integration.conftest import Processes, clean_environment, free_port, wait_for_http
+from tests.integration.conftest import OPENSTACK_CLI, Processes, clean_environment, free_port, wait_for_http
 
-OPENSTACK = str(Path(sys.executable).with_name("openstack"))
 PASSWORD = "sandbox"
 
 
@@ -163,7 +161,7 @@ def serve(tmp_path_factory) -> Iterator[tuple[Path, int]]:
 
 def openstack(data: Path, cloud: str, *args: str) -> str:
     """``openstack --os-cloud CLOUD ARGS…`` with serve's clouds.yaml; what it printed."""
-    done = subprocess.run([OPENSTACK, "--os-cloud", cloud, *args], capture_output=True, text=True, timeout=120,
+    done = subprocess.run([OPENSTACK_CLI, "--os-cloud", cloud, *args], capture_output=True, text=True, timeout=120,
                           env=clean_environment(OS_CLIENT_CONFIG_FILE=str(data / "clouds.yaml")))
     assert done.returncode == 0, f"openstack {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
     return done.stdout
@@ -231,7 +229,7 @@ def test_a_flavor_missing_from_the_sandbox_fails_stack_create(serve):
         "heat_template_version": "2018-08-31",
         "parameters": {"flavor": {"type": "string", "constraints": [{"custom_constraint": "nova.flavor"}]}},
         "resources": {}}))
-    done = subprocess.run([OPENSTACK, "--os-cloud", "orchestrator", "stack", "create", "-t", str(template),
+    done = subprocess.run([OPENSTACK_CLI, "--os-cloud", "orchestrator", "stack", "create", "-t", str(template),
                            "--parameter", "flavor=m1.huge", "huge"], capture_output=True, text=True, timeout=120,
                           env=clean_environment(OS_CLIENT_CONFIG_FILE=str(data / "clouds.yaml")))
     assert done.returncode != 0
