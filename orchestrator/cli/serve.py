@@ -83,8 +83,8 @@ def serve(settings: Settings, host: str | None, port: int | None, data_dir: str 
     if cloud:
         settings = replace(settings, cloud=replace(settings.cloud, name=cloud, sandbox_url=""))
     sandbox_app = None if settings.cloud.sandbox_url or settings.cloud.name else open_sandbox(settings)
-    sandbox_cloud = sandbox_connections(sandbox_app, settings.sandbox.password) if sandbox_app is not None else None
-    engine = open_engine(settings, cloud_factory=sandbox_cloud)
+    in_process_cloud = sandbox_connections(sandbox_app, settings.sandbox.password) if sandbox_app is not None else None
+    engine = open_engine(settings, cloud_factory=in_process_cloud)
     # a job starts within 0.1 s (a person, or a client polling every few seconds, cannot tell)
     # while the API's threads keep the interpreter lock: reads are 25-30 % faster than at 10 ms
     jobs = celery_app(settings.worker.broker_url, settings.worker.queue, poll_interval=SERVE_POLL_INTERVAL)
@@ -118,7 +118,7 @@ def serve(settings: Settings, host: str | None, port: int | None, data_dir: str 
         server.close()
         engine.context.close()
         if sandbox_app is not None:
-            cloud.close()
+            in_process_cloud.close()
             sandbox_app.extensions["sandbox"].store.close()
 
 

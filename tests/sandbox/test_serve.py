@@ -127,6 +127,7 @@ def test_serve_with_cloud_acts_on_that_cloud_of_clouds_yaml(processes, tmp_path)
         assert demo.network.find_network("made-by-serve") is None
     finally:
         demo.close()
+    assert served.terminate() == 0, served.output()
 
 
 def test_the_cloud_settings_choose_the_engines_connections(tmp_path):
