@@ -6,7 +6,7 @@ VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-openstack bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,22 @@ demo: $(STAMP)
 	VENV=$(VENV) scripts/demo.sh
 
 # The whole suite on SQLite, then the engine suite again on PostgreSQL (the
-# migration tests run on SQLite, PostgreSQL and MariaDB in the first pass).
+# migration tests run on SQLite, PostgreSQL and MariaDB in the first pass),
+# then the OpenStack integration suite on a real OpenStack control plane.
 POSTGRES_URL ?= postgresql+psycopg2://postgres@127.0.0.1/postgres
+MINICLOUD_CLOUDS ?= /var/lib/minicloud/tooling/clouds.yaml
 
 test: $(STAMP)
 	scripts/services.sh postgresql mariadb rabbitmq redis
 	$(VENV)/bin/pytest
 	ORCHESTRATOR_TEST_DATABASE=$(POSTGRES_URL) $(VENV)/bin/pytest tests/engine -q
+	$(MAKE) test-openstack
+
+# The shared minicloud (Keystone, Nova, Neutron, Cinder, Octavia from Debian's
+# packages; installed on first use, about 5 minutes), as its non-admin user demo.
+test-openstack: $(STAMP)
+	scripts/minicloud.sh start
+	OS_CLIENT_CONFIG_FILE=$(MINICLOUD_CLOUDS) OS_CLOUD=minicloud-demo $(VENV)/bin/pytest -m openstack -q tests/integration/openstack
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/template_bench.py
