@@ -127,7 +127,9 @@ def _ids(kind: Kind, key: str, value: str) -> list[dict[str, str]]:
 
 
 def _balancer_view(body: dict[str, Any]) -> dict[str, Any]:
-    return {**public(body), "listeners": _ids(LISTENER, "_lb", body["id"]), "pools": _ids(POOL, "_lb", body["id"])}
+    # tenant_id: the name before project_id, still shown; additional_vips: none made here (API 2.26)
+    return {**public(body), "tenant_id": body["project_id"], "additional_vips": [],
+            "listeners": _ids(LISTENER, "_lb", body["id"]), "pools": _ids(POOL, "_lb", body["id"])}
 
 
 def _listener_view(body: dict[str, Any]) -> dict[str, Any]:

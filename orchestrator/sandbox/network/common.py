@@ -163,6 +163,9 @@ def matches(obj: dict[str, Any], args: Any) -> bool:
 
 
 #: attributes each kind shows as null when unset (the store drops keys set to ``None``)
+#: fields Neutron's default policy shows to admins only
+ADMIN_ONLY = {"port": ("binding:host_id", "binding:profile", "binding:vif_type", "binding:vif_details")}
+
 NULLABLE = {
     "network": ("qos_policy_id", "ipv4_address_scope", "ipv6_address_scope"),
     "subnet": ("gateway_ip", "ipv6_ra_mode", "ipv6_address_mode", "subnetpool_id", "segment_id"),
@@ -177,6 +180,8 @@ NULLABLE = {
 def shown(obj: dict[str, Any], kind: str = "", fields: list[str] | None = None) -> dict[str, Any]:
     """The object as Neutron shows it, cut down to ``fields`` (``fields=`` query) when asked."""
     body = {**{key: None for key in NULLABLE.get(kind, ())}, **public(obj)}
+    if kind in ADMIN_ONLY and has_request_context() and not caller().is_admin:
+        body = {key: value for key, value in body.items() if key not in ADMIN_ONLY[kind]}
     if fields is None:
         fields = request.args.getlist("fields") if has_request_context() else []
     if fields:

@@ -23,7 +23,7 @@ VERSIONED_FIELDS = {"group_id": "3.13", "provider_id": "3.21", "backup_id": "3.4
 #: fields a change may have emptied (the store drops keys set to None); Cinder shows them as null
 NULLABLE_FIELDS = ("name", "description", "updated_at", "snapshot_id", "source_volid", "user_id")
 #: what only an admin sees
-ADMIN_FIELDS = {"cluster_name": "3.61"}
+ADMIN_FIELDS = {"cluster_name": "3.61", "migration_status": "3.0"}
 
 
 def _volume_view(volume: dict[str, Any]) -> dict[str, Any]:

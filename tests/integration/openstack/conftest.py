@@ -55,6 +55,8 @@ class Cloud:
     image: str
     flavor: str
     external_network: str
+    #: the sandbox served for the suite (no ``OS_CLOUD``), not a real cloud
+    is_sandbox: bool = False
 
     def inventory(self) -> dict[str, set[str]]:
         """The ids of every object of ``INVENTORY`` the cloud's user sees."""
@@ -97,12 +99,13 @@ def cloud(processes_for_session: Processes) -> Iterator[Cloud]:
     """The cloud of ``OS_CLOUD``, else a sandbox served for the session."""
     name = os.environ.get("OS_CLOUD")
     clouds_yaml = Path(os.environ["OS_CLIENT_CONFIG_FILE"]) if os.environ.get("OS_CLIENT_CONFIG_FILE") else None
-    if not name:
+    is_sandbox = not name
+    if is_sandbox:
         name, clouds_yaml = _sandbox_cloud(processes_for_session, processes_for_session.folder)
     files = {"config_files": [str(clouds_yaml)]} if clouds_yaml else {}
     connection = openstack.connection.Connection(config=OpenStackConfig(**files).get_one(cloud=name))
     try:
-        yield Cloud(name, clouds_yaml, connection, *_chosen(connection))
+        yield Cloud(name, clouds_yaml, connection, *_chosen(connection), is_sandbox=is_sandbox)
     finally:
         connection.close()
 
