@@ -189,6 +189,16 @@ class Resource:
         """Whether the object is gone."""
         return True
 
+    def prepare_for_replace(self) -> None:
+        """Let go of what the replacement will take over (a server's ports, say) before it is made (optional).
+
+        Called on the old resource when an update replaces it, before its
+        replacement is created; the old object is deleted later, as usual.
+        """
+
+    def check_prepare_for_replace_complete(self) -> bool | float:
+        return True
+
     def suspend(self) -> None:
         """Suspend the object (optional)."""
         raise NotSupported(f"SUSPEND not supported for {self.type_name}")

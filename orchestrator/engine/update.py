@@ -202,10 +202,20 @@ class StackUpdate:
     async def _replace(self, old: ResourceRecord, definition: ResourceDefinition) -> None:
         if "replace" in definition.restricted_actions:
             raise NotSupported("replace is restricted for resource.")
+        await self._prepare_for_replace(old)
         await self._new_record(definition, replaces=old)
         self.retiring.setdefault(old.name, []).append(old)
         await self.lifecycle.create(definition.name)
         self.outcome.replaced.append(definition.name)
+
+    async def _prepare_for_replace(self, old: ResourceRecord) -> None:
+        """Let the old object give up what its replacement takes over (Heat's ``prepare_for_replace``)."""
+        if old.physical_id is None or old.state not in ("CREATE_COMPLETE", "UPDATE_COMPLETE", "CHECK_COMPLETE"):
+            return
+        plugin = self.view.plugin(old, dict(old.properties))
+        if type(plugin).supports("prepare_for_replace"):
+            await self.op.call(plugin, "prepare_for_replace")
+            await self.op.wait_until_complete(plugin, "check_prepare_for_replace_complete")
 
     async def _restore(self, record: ResourceRecord, definition: ResourceDefinition) -> bool:
         """Bring back an old resource that still exists and matches the target (rolling back a replacement)."""

@@ -384,6 +384,30 @@ class Server(Resource):
         self.set_data("internal_ports", None)
         return True
 
+    # -- replace -----------------------------------------------------------------------
+
+    def _given_ports(self) -> list[str]:
+        return [entry["port"] for entry in self.properties.get("networks") or [] if entry.get("port")]
+
+    def prepare_for_replace(self) -> None:
+        """Detach the ports the template gave the server, so that its replacement can take them (as Heat does)."""
+        for port_id in self._given_ports():
+            try:
+                self._compute().delete_server_interface(port_id, server=self.physical_id)
+            except GONE:
+                pass  # detached already, or the server is gone
+
+    def check_prepare_for_replace_complete(self) -> bool:
+        """Done once none of the given ports is bound to this server any more."""
+        network = self.runtime.cloud().network
+        for port_id in self._given_ports():
+            try:
+                if network.get_port(port_id).device_id == self.physical_id:
+                    return False
+            except GONE:
+                pass
+        return True
+
     # -- attributes --------------------------------------------------------------------
 
     def show(self) -> Any:

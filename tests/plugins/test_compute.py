@@ -105,6 +105,42 @@ def test_a_change_of_zone_replaces_and_delete_leaves_nothing(harness, cloud):
     assert list(cloud.connect(PROJECT).network.ports()) == []
 
 
+ON_A_PORT = """
+heat_template_version: 2018-08-31
+parameters:
+  az: {type: string, default: nova}
+resources:
+  net: {type: OS::Neutron::Net}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: 10.2.0.0/24}
+  port:
+    type: OS::Neutron::Port
+    properties: {network: {get_resource: net}, fixed_ips: [{subnet: {get_resource: subnet}}]}
+  server:
+    type: OS::Nova::Server
+    properties:
+      image: cirros
+      flavor: m1.tiny
+      availability_zone: {get_param: az}
+      networks: [{port: {get_resource: port}}]
+"""
+
+
+def test_a_server_replaced_hands_its_given_port_to_the_new_server(harness, cloud):
+    """Heat's prepare_for_replace: the old server lets go of the template's port before the new one boots."""
+    stack_id = harness.create(ON_A_PORT)
+    network = cloud.connect(PROJECT).network
+    port_id = harness.resources(stack_id)["port"].physical_id
+    before = _server(harness, cloud, stack_id).id
+    assert network.get_port(port_id).device_id == before
+    assert harness.update(stack_id, ON_A_PORT, parameters={"az": "nova:sandbox"}), harness.events(stack_id)
+    after = _server(harness, cloud, stack_id).id
+    assert after != before and network.get_port(port_id).device_id == after
+    assert harness.resources(stack_id)["port"].physical_id == port_id
+    assert harness.delete(stack_id)
+
+
 def test_an_unknown_flavor_fails_the_stack(harness, cloud):
     stack_id = harness.create(SERVER, parameters={"flavor": "m1.huge"})
     assert harness.state(stack_id) == "CREATE_FAILED"

@@ -288,6 +288,24 @@ def test_volumes_attached_and_detached_at_once_are_all_recorded(cloud):
     assert {connection.block_storage.get_volume(v.id).status for v in volumes} == {"available"}
 
 
+def test_port_interfaces_attach_list_and_detach(cloud):
+    connection = cloud.connect("demo")
+    network = _network(connection, name="nics", cidr="10.7.0.0/24")
+    port = connection.network.create_port(network_id=network.id)
+    server = _wait(connection, _boot(connection).id, "ACTIVE")
+    attached = connection.compute.create_server_interface(server, port_id=port.id)
+    assert (attached.port_id, attached.net_id) == (port.id, network.id)
+    assert connection.network.get_port(port.id).device_id == server.id
+    made = connection.compute.create_server_interface(server, net_id=network.id)
+    assert {i.port_id for i in connection.compute.server_interfaces(server)} == {port.id, made.port_id}
+    connection.compute.delete_server_interface(port.id, server=server)
+    assert connection.network.get_port(port.id).device_id == ""  # a port given to the server stays, unbound
+    connection.compute.delete_server_interface(made.port_id, server=server)
+    assert connection.network.find_port(made.port_id) is None  # one Nova made for it goes
+    with pytest.raises(exceptions.NotFoundException, match="is not attached"):
+        connection.compute.delete_server_interface(port.id, server=server, ignore_missing=False)
+
+
 def test_boot_from_a_new_volume_made_from_the_image(cloud):
     connection = cloud.connect("demo")
     image = _cirros(connection).id

@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..service import reply, version_document
-from . import actions, attachments, flavors, keypairs, metadata, project, servers  # their routes join the blueprint
+# each module's routes join the blueprint on import
+from . import actions, attachments, flavors, interfaces, keypairs, metadata, project, servers
 from .api import MAX_MICROVERSION, MIN_MICROVERSION, blueprint, text
 
-__all__ = ["actions", "attachments", "blueprint", "metadata", "flavors", "keypairs", "project", "seed", "servers"]
+__all__ = ["actions", "attachments", "blueprint", "interfaces", "metadata", "flavors", "keypairs", "project", "seed",
+           "servers"]
 
 
 def seed(_settings: Any) -> None:

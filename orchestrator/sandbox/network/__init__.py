@@ -10,9 +10,9 @@ from __future__ import annotations
 from . import networks, ports, routers, security
 from .common import blueprint
 from .networks import seed
-from .ports import bind_port, device_addresses, unbind_ports
+from .ports import bind_port, device_addresses, device_ports, unbind_ports
 from .routes import register
 
 register(*networks.COLLECTIONS, *ports.COLLECTIONS, *routers.COLLECTIONS, *security.COLLECTIONS)
 
-__all__ = ["blueprint", "seed", "bind_port", "unbind_ports", "device_addresses"]
+__all__ = ["blueprint", "seed", "bind_port", "unbind_ports", "device_addresses", "device_ports"]

@@ -223,16 +223,26 @@ def bind_port(project_id: str, *, device_id: str, device_owner: str, network_id:
         return shown(port, "port", [])
 
 
-def unbind_ports(device_id: str) -> None:
-    """Delete the ports ``bind_port`` made for the device; release the ports that existed before it."""
+def unbind_ports(device_id: str, port_id: str | None = None) -> None:
+    """Delete the ports ``bind_port`` made for the device; release the ports that existed before it.
+
+    ``port_id``: only that port (an interface detached from a server).
+    """
     objects = store()
     with objects.transaction():
-        for port in objects.list("port", where=lambda p: p.get("device_id") == device_id):
+        for port in objects.list("port", where=lambda p: p.get("device_id") == device_id
+                                 and port_id in (None, p["id"])):
             if port.get("_created_for") == device_id:
                 remove_port(port)
             else:
                 objects.change("port", port["id"], touched({"device_id": "", "device_owner": "", "status": "DOWN",
                                                             "_bound_at": None, **_binding(False)}, port))
+
+
+def device_ports(device_id: str) -> list[dict[str, Any]]:
+    """The ports bound to a device, as Neutron shows them, in the device's NIC order."""
+    ports = store().list("port", where=lambda p: p.get("device_id") == device_id)
+    return [shown(port, "port", []) for port in sorted(ports, key=lambda p: p.get("_bound_at") or 0)]
 
 
 def device_addresses(device_id: str) -> dict[str, list[dict[str, Any]]]:
@@ -256,4 +266,4 @@ def _address(port: dict[str, Any], ip: str, kind: str) -> dict[str, Any]:
             "OS-EXT-IPS:type": kind}
 
 
-__all__ = ["bind_port", "unbind_ports", "device_addresses", "make_port", "remove_port", "NO_PROJECT"]
+__all__ = ["bind_port", "unbind_ports", "device_addresses", "device_ports", "make_port", "remove_port", "NO_PROJECT"]

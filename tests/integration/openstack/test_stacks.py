@@ -34,12 +34,12 @@ def _template(resources: dict, outputs: dict | None = None) -> dict:
 
 
 def _server_stack(server_name: str, zone: str | None = None, volume_size: int = 1) -> dict:
-    server = {"name": server_name, "image": {"get_param": "image"}, "flavor": {"get_param": "flavor"},
-              "networks": [{"port": {"get_resource": "port"}}], "metadata": {"tier": "web"}}
+    server: dict = {"name": server_name, "image": {"get_param": "image"}, "flavor": {"get_param": "flavor"},
+                    "networks": [{"port": {"get_resource": "port"}}], "metadata": {"tier": "web"}}
     app: dict = {"image": {"get_param": "image"}, "flavor": {"get_param": "flavor"},
                  "networks": [{"network": {"get_resource": "net"}}], "security_groups": [{"get_resource": "web_sg"}]}
     if zone:
-        app["availability_zone"] = zone
+        server["availability_zone"] = app["availability_zone"] = zone
     return _template({
         **NETWORK,
         "web_sg": {"type": "OS::Neutron::SecurityGroup", "properties": {"rules": [
@@ -103,16 +103,23 @@ def test_servers_with_ports_security_groups_floating_ips_and_volumes(service: Se
     assert sdk.compute.get_server(ids["server"]).name == "it-web-renamed"
     assert sdk.block_storage.get_volume(ids["data"]).size == 2
 
-    # replacement: a server moved to a named zone is a new server on a new port; the old one goes
+    # replacement: servers moved to a named zone are new servers; the one on the template's port gets that
+    # port (the old one lets go of it first, as in Heat), the volume and its floating IP follow it
     zone = next(z.name for z in sdk.compute.availability_zones() if z.state["available"])
     stack = _apply(service, tmp_path, "update", "web", _server_stack("it-web-renamed", zone=zone, volume_size=2))
     assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
     replaced = service.physical_ids("web")
-    assert replaced["app"] != ids["app"] and {k: v for k, v in replaced.items() if k != "app"} == {
-        k: v for k, v in ids.items() if k != "app"}
-    assert sdk.compute.find_server(ids["app"]) is None
-    assert sdk.compute.get_server(replaced["app"]).availability_zone == zone
-    assert list(sdk.network.ports(device_id=ids["app"])) == []  # its port went with it
+    assert replaced["app"] != ids["app"] and replaced["server"] != ids["server"]
+    assert {k: v for k, v in replaced.items() if k not in ("app", "server")} == {
+        k: v for k, v in ids.items() if k not in ("app", "server")}
+    for old in (ids["app"], ids["server"]):
+        assert sdk.compute.find_server(old) is None
+    assert sdk.compute.get_server(replaced["server"]).availability_zone == zone
+    assert sdk.network.get_port(ids["port"]).device_id == replaced["server"]
+    assert list(sdk.network.ports(device_id=ids["app"])) == []  # the old app server's own port went with it
+    volume = sdk.block_storage.get_volume(ids["data"])
+    assert [a["server_id"] for a in volume.attachments] == [replaced["server"]]
+    assert sdk.network.get_ip(ids["address"]).port_id == ids["port"]
 
     _delete_leaves_nothing(service, "web", before)
 
