@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,7 +40,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.runner import ROOT, create_and_delete, runs_in_children  # noqa: E402
+from bench.runner import ROOT, create_and_delete, free_port, runs_in_children  # noqa: E402
 
 SERVERS = 50
 #: the project of the engine's requests when none is given
@@ -96,9 +95,7 @@ def _raise_quotas(session, auth_url: str, project_id: str) -> None:
 @contextmanager
 def _sandbox_process(folder: str, build: float, delete: float) -> Iterator[str]:
     """``orchestrator sandbox serve`` in a process of its own, as a cloud would be; its root URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     environment = {**os.environ, "ORCHESTRATOR_SANDBOX__BUILD_SECONDS": str(build),
                    "ORCHESTRATOR_SANDBOX__DELETE_SECONDS": str(delete)}
     command = [str(Path(sys.executable).parent / "orchestrator"), "sandbox", "serve", "--port", str(port),

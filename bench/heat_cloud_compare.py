@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,10 @@ from collections import Counter
 from pathlib import Path
 
 import openstack
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.runner import free_port  # noqa: E402
 
 OPENSTACK = str(Path(sys.executable).with_name("openstack"))
 ORCHESTRATOR = str(Path(sys.executable).with_name("orchestrator"))
@@ -78,9 +81,7 @@ def main() -> None:
     connection = openstack.connect(cloud=args.cloud)
 
     with tempfile.TemporaryDirectory() as data:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         serve = subprocess.Popen([ORCHESTRATOR, "serve", "--cloud", args.cloud, "--data-dir", data, "--port",
                                   str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
