@@ -199,6 +199,17 @@ class Resource:
     def check_prepare_for_replace_complete(self) -> bool | float:
         return True
 
+    def restore_after_rollback(self) -> None:
+        """Take back what ``prepare_for_replace`` gave up, when a rollback brings this resource back (optional).
+
+        Called on the old resource when a rollback restores it in place of its
+        replacement, before the replacement is deleted: a server re-attaches
+        the ports its replacement took over, say.
+        """
+
+    def check_restore_after_rollback_complete(self) -> bool | float:
+        return True
+
     def suspend(self) -> None:
         """Suspend the object (optional)."""
         raise NotSupported(f"SUSPEND not supported for {self.type_name}")

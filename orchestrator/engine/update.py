@@ -233,10 +233,18 @@ class StackUpdate:
                 await self.op.write(swap)
                 old.replaced_by, record.replaced_by = None, old.id
                 self.view.records[record.name] = old
+                await self._restore_after_rollback(old)
                 self.retiring.setdefault(record.name, []).append(record)
                 self.outcome.replaced.append(record.name)
                 return True
         return False
+
+    async def _restore_after_rollback(self, old: ResourceRecord) -> None:
+        """Let a restored object take back what its replacement took over (Heat's ``restore_prev_rsrc``)."""
+        plugin = self.view.plugin(old, dict(old.properties))
+        if old.physical_id is not None and type(plugin).supports("restore_after_rollback"):
+            await self.op.call(plugin, "restore_after_rollback")
+            await self.op.wait_until_complete(plugin, "check_restore_after_rollback_complete")
 
     async def _new_record(self, definition: ResourceDefinition, replaces: ResourceRecord | None = None
                           ) -> ResourceRecord:

@@ -408,6 +408,36 @@ class Server(Resource):
                 pass
         return True
 
+    def restore_after_rollback(self) -> None:
+        """Detach the given ports from the replacement that took them; the check attaches them back here."""
+        for port_id, device in self._given_port_devices():
+            if device and device != self.physical_id:
+                try:
+                    self._compute().delete_server_interface(port_id, server=device)
+                except GONE:
+                    pass  # detached already, or the replacement is gone
+
+    def check_restore_after_rollback_complete(self) -> bool:
+        """Done once every given port is bound here again; a port set free is attached on the way."""
+        done = True
+        for port_id, device in self._given_port_devices():
+            if device != self.physical_id:
+                done = False
+                if not device:
+                    self._compute().create_server_interface(self.physical_id, port_id=port_id)
+        return done
+
+    def _given_port_devices(self) -> list[tuple[str, str]]:
+        """Each given port that still exists, with the id of the device it is bound to ("" for none)."""
+        network = self.runtime.cloud().network
+        devices = []
+        for port_id in self._given_ports():
+            try:
+                devices.append((port_id, network.get_port(port_id).device_id or ""))
+            except GONE:
+                pass
+        return devices
+
     # -- attributes --------------------------------------------------------------------
 
     def show(self) -> Any:

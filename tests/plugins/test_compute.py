@@ -141,6 +141,34 @@ def test_a_server_replaced_hands_its_given_port_to_the_new_server(harness, cloud
     assert harness.delete(stack_id)
 
 
+#: the same server, and a resource after it that fails when told to: its update fails while the old server
+#: still exists (its deletion waits for what depended on it), so the rollback brings the old server back
+ON_A_PORT_THEN_MAYBE_FAILING = ON_A_PORT.replace("  az: {type: string, default: nova}", """\
+  az: {type: string, default: nova}
+  fail: {type: boolean, default: false}""") + """
+  after_server:
+    type: OS::Heat::TestResource
+    properties: {value: {get_resource: server}, fail: {get_param: fail}}
+"""
+
+
+def test_a_rolled_back_replacement_gives_the_port_back_to_the_old_server(harness, cloud):
+    """The replacement takes the port, a later resource fails, and the rollback brings the old server back:
+    the port follows it back (Heat's restore_prev_rsrc), and the replacement goes."""
+    stack_id = harness.create(ON_A_PORT_THEN_MAYBE_FAILING)
+    network = cloud.connect(PROJECT).network
+    port_id = harness.resources(stack_id)["port"].physical_id
+    before = _server(harness, cloud, stack_id).id
+    harness.update(stack_id, ON_A_PORT_THEN_MAYBE_FAILING, parameters={"az": "nova:sandbox", "fail": True},
+                   disable_rollback=False)
+    assert harness.state(stack_id) == "ROLLBACK_COMPLETE", harness.events(stack_id)
+    assert _server(harness, cloud, stack_id).id == before
+    assert network.get_port(port_id).device_id == before
+    servers = [s.id for s in cloud.connect(PROJECT).compute.servers() if s.task_state != "deleting"]
+    assert servers == [before]
+    assert harness.delete(stack_id)
+
+
 def test_an_unknown_flavor_fails_the_stack(harness, cloud):
     stack_id = harness.create(SERVER, parameters={"flavor": "m1.huge"})
     assert harness.state(stack_id) == "CREATE_FAILED"
