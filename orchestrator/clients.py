@@ -17,13 +17,20 @@ Where the connections lead:
   role are made through the sandbox's Keystone API, as its admin.
 * ``named_cloud_connections``: a cloud of clouds.yaml (``[cloud] name``),
   one connection with its credentials for every project.
+* ``TrustConnections`` (``[cloud] auth = "trust"``): no credentials of our
+  own in anyone's project.  Each stack acts with the Keystone trust its user
+  gave the service user when creating it (``orchestrator.keystone``), one
+  connection per trust; requests checked while their user waits act with
+  the user's own token.
 
 ``cloud_factory(settings)`` picks one from the ``[cloud]`` settings.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections import OrderedDict
 from typing import Any, Callable
 
 import openstack
@@ -32,6 +39,9 @@ from keystoneauth1 import session as ksa_session
 from keystoneauth1.identity import v3
 
 from orchestrator.config import Settings
+from orchestrator.keystone import CallerToken, ServiceUser, TrustError
+
+log = logging.getLogger(__name__)
 
 #: how often a request is tried again on a connection error or a 5xx status
 RETRIES = 4
@@ -66,10 +76,14 @@ class CloudConnections:
             self._made.clear()
 
 
-def connect(session: ksa_session.Session) -> openstack.connection.Connection:
-    """An openstacksdk connection on ``session``, retrying connection errors and 5xx statuses."""
+def connect(session: ksa_session.Session, **config: Any) -> openstack.connection.Connection:
+    """An openstacksdk connection on ``session``, retrying connection errors and 5xx statuses.
+
+    ``config`` is more of openstacksdk's cloud settings (``region_name``, ``interface``).
+    """
     return openstack.connection.Connection(session=session, connect_retries=RETRIES,
-                                           status_code_retries=RETRIES, retriable_status_codes=RETRIABLE_STATUSES)
+                                           status_code_retries=RETRIES, retriable_status_codes=RETRIABLE_STATUSES,
+                                           **config)
 
 
 def password_session(auth_url: str, username: str, password: str, project_name: str,
@@ -165,8 +179,90 @@ class NamedCloudConnection:
                 self._connection = None
 
 
+class TrustConnections:
+    """Connections that act with each stack's Keystone trust, as the ``[keystone]`` service user.
+
+    The engine's ``cloud_factory`` and its keeper of trusts: it makes a
+    stack's trust when the stack is created (``create_trust``), acts with it
+    for as long as the stack lives, and deletes it with the stack
+    (``delete_trust``).  A connection is made per trust on first use and
+    kept (the most recently used ``cache_size`` of them); its session logs in
+    again by itself when its token nears expiry.
+    """
+
+    def __init__(self, service: ServiceUser, cache_size: int = 512):
+        self.service = service
+        self._cache_size = cache_size
+        self._by_trust: OrderedDict[str, Any] = OrderedDict()
+        self._by_token: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._lock = threading.Lock()
+        configured = service.settings
+        self._config = {key: value for key, value in (("region_name", configured.region_name),
+                                                       ("interface", configured.interface)) if value}
+
+    def __call__(self, target: Any) -> Any:
+        """The connection for a stack (a view with its ``trust_id``) or a request's checks (its ``credentials``)."""
+        trust_id = getattr(target, "trust_id", None)
+        if trust_id:
+            return self.for_trust(trust_id)
+        caller = getattr(target, "credentials", None)
+        if isinstance(caller, CallerToken):
+            return self.for_caller(caller)
+        name = getattr(target, "name", None)
+        raise TrustError(f"stack {name or '(none)'} has no Keystone trust to act with: with [cloud] auth = trust "
+                         "a stack acts only with the trust its user gave when creating it through the API")
+
+    def for_trust(self, trust_id: str) -> Any:
+        """The connection acting with trust ``trust_id``."""
+        return self._cached(self._by_trust, trust_id, lambda: self.service.trust_session(trust_id))
+
+    def for_caller(self, caller: CallerToken) -> Any:
+        """The connection acting with the caller's own token, in its project."""
+        return self._cached(self._by_token, (caller.token, caller.project_id),
+                            lambda: self.service.caller_session(caller))
+
+    def _cached(self, cache: OrderedDict, key: Any, session: Callable[[], ksa_session.Session]) -> Any:
+        with self._lock:
+            connection = cache.get(key)
+            if connection is None:
+                connection = cache[key] = connect(session(), **self._config)
+                if len(cache) > self._cache_size:
+                    # not closed: another thread may still be using it
+                    cache.popitem(last=False)
+            else:
+                cache.move_to_end(key)
+            return connection
+
+    def create_trust(self, caller: CallerToken | None, project_id: str) -> str:
+        """A new trust from the caller to the service user in ``project_id``; its id."""
+        if caller is None:
+            raise TrustError("this service acts in the cloud with Keystone trusts ([cloud] auth = trust): a stack "
+                             "can only be made by a caller whose Keystone token makes its trust")
+        return self.service.create_trust(caller, project_id)
+
+    def delete_trust(self, trust_id: str) -> None:
+        """Delete a trust, logging (never raising) when Keystone will not: a stack delete must not fail on it."""
+        with self._lock:
+            connection = self._by_trust.pop(trust_id, None)
+        session = connection.session if connection is not None else self.service.trust_session(trust_id)
+        try:
+            self.service.delete_trust(session, trust_id)
+        except TrustError as exc:
+            log.warning("could not delete trust %s: %s", trust_id, exc)
+
+    def close(self) -> None:
+        """Close every connection made."""
+        with self._lock:
+            for connection in (*self._by_trust.values(), *self._by_token.values()):
+                connection.close()
+            self._by_trust.clear()
+            self._by_token.clear()
+
+
 def cloud_factory(settings: Settings) -> Any:
     """The engine's ``cloud_factory`` for the ``[cloud]`` settings, or ``None`` when no cloud is configured."""
+    if settings.cloud.auth == "trust":
+        return TrustConnections(ServiceUser(settings.keystone))
     if settings.cloud.sandbox_url:
         return http_sandbox_connections(settings.cloud.sandbox_url, settings.sandbox.password)
     if settings.cloud.name:

@@ -69,7 +69,7 @@ def create_app(settings: Settings, engine: Engine, queue: JobQueue, *, signer: S
     )
     app.json.sort_keys = False
     app.extensions["orchestrator"] = ApiServices(
-        settings, engine, queue, authenticator(settings.api),
+        settings, engine, queue, authenticator(settings.api, settings.keystone),
         signer or SignalSigner.from_settings(settings))
     from .lookup import StackIdConverter
     app.url_map.converters["stack_id"] = StackIdConverter

@@ -7,7 +7,9 @@ Three modes, chosen in configuration (``[api] auth``):
   ``X-Auth-Token`` (``openstack --os-auth-type admin_token --os-token …``).
 - ``keystone``: the token is validated against a Keystone v3 endpoint (the
   user's own token validates itself, so no service account is needed), and
-  the result is trusted for ``token_cache_seconds``.
+  the result is trusted for ``token_cache_seconds``.  The caller's token and
+  user id go on to the engine (``cloud_credentials``): checks made while
+  they wait act with it, and it makes a new stack's Keystone trust.
 - ``none``: no authentication; every request acts in the project its URL
   names.  For local development only, so it must be chosen explicitly.
 
@@ -25,7 +27,8 @@ from typing import Callable
 from keystoneauth1 import session as ks_session
 from keystoneauth1.exceptions import ClientException as KeystoneError
 
-from orchestrator.config import ApiSettings, ConfigError
+from orchestrator.config import ApiSettings, ConfigError, KeystoneSettings
+from orchestrator.keystone import CallerToken
 
 from .faults import ApiError, Forbidden, Unauthorized
 
@@ -41,6 +44,10 @@ class RequestContext:
     roles: tuple[str, ...] = ()
     #: the token the caller presented (``None`` in ``none`` mode)
     token: str | None = field(default=None, repr=False)
+    #: the caller's Keystone user id (``keystone`` mode only)
+    user_id: str | None = None
+    #: the project the token is scoped to (the same as ``project_id`` unless an admin acts in another)
+    token_project_id: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -52,7 +59,14 @@ class RequestContext:
             return self
         if not self.is_admin:
             raise Forbidden(f"You are not authorized to act in project {project_id}.")
-        return RequestContext(project_id, self.user, self.roles, self.token)
+        return RequestContext(project_id, self.user, self.roles, self.token, self.user_id,
+                              self.token_project_id or self.project_id)
+
+    def cloud_credentials(self) -> CallerToken | None:
+        """The caller's own Keystone token, for the cloud (``keystone`` mode only; else ``None``)."""
+        if self.token is None or self.user_id is None:
+            return None
+        return CallerToken(self.token, self.user_id, self.token_project_id or self.project_id, self.roles)
 
 
 #: ``authenticate(token, url_project) -> RequestContext``
@@ -72,7 +86,7 @@ def parse_tokens(entries: tuple[str, ...]) -> dict[str, RequestContext]:
     return tokens
 
 
-def static_tokens(settings: ApiSettings) -> Authenticator:
+def static_tokens(settings: ApiSettings, keystone: KeystoneSettings) -> Authenticator:
     tokens = parse_tokens(settings.tokens)
 
     def authenticate(token: str | None, url_project: str) -> RequestContext:
@@ -85,7 +99,7 @@ def static_tokens(settings: ApiSettings) -> Authenticator:
     return authenticate
 
 
-def no_authentication(settings: ApiSettings) -> Authenticator:
+def no_authentication(settings: ApiSettings, keystone: KeystoneSettings) -> Authenticator:
     def authenticate(token: str | None, url_project: str) -> RequestContext:
         return RequestContext(url_project or settings.none_project, user="anonymous", roles=("member",))
 
@@ -93,16 +107,20 @@ def no_authentication(settings: ApiSettings) -> Authenticator:
 
 
 class KeystoneTokens:
-    """Tokens validated by Keystone v3 (``GET /v3/auth/tokens``), cached for a short while."""
+    """Tokens validated by Keystone v3 (``GET /v3/auth/tokens``), cached for a short while.
 
-    def __init__(self, settings: ApiSettings):
+    Keystone's certificate is verified with ``[keystone] cafile`` (or not at
+    all with ``insecure``), as the service user's connections are.
+    """
+
+    def __init__(self, settings: ApiSettings, keystone: KeystoneSettings):
         if not settings.keystone_url:
             raise ConfigError("api.auth is keystone but api.keystone_url is not set")
         self.url = settings.keystone_url.rstrip("/")
         if not self.url.endswith("/v3"):
             self.url += "/v3"
         self.ttl = settings.token_cache_seconds
-        self.session = ks_session.Session()
+        self.session = ks_session.Session(verify=keystone.cafile or not keystone.insecure)
         self._cache: dict[str, tuple[float, RequestContext]] = {}
         self._lock = threading.Lock()
 
@@ -138,19 +156,20 @@ class KeystoneTokens:
         if not project:
             raise Forbidden("The token is not scoped to a project.")
         roles = tuple(role.get("name", "") for role in body.get("roles") or ())
-        return RequestContext(project, user=(body.get("user") or {}).get("name"), roles=roles, token=token)
+        user = body.get("user") or {}
+        return RequestContext(project, user=user.get("name"), roles=roles, token=token, user_id=user.get("id"))
 
 
-#: mode → how its authenticator is built
-MODES: dict[str, Callable[[ApiSettings], Authenticator]] = {
+#: mode → how its authenticator is built (from ``[api]`` and ``[keystone]``)
+MODES: dict[str, Callable[[ApiSettings, KeystoneSettings], Authenticator]] = {
     "token": static_tokens,
     "keystone": KeystoneTokens,
     "none": no_authentication,
 }
 
 
-def authenticator(settings: ApiSettings) -> Authenticator:
-    """The authenticator of the configured mode."""
+def authenticator(settings: ApiSettings, keystone: KeystoneSettings | None = None) -> Authenticator:
+    """The authenticator of the configured mode (``keystone``: TLS as ``[keystone]`` says)."""
     if settings.auth not in MODES:
         raise ConfigError(f"api.auth must be one of {', '.join(sorted(MODES))}, not {settings.auth!r}")
-    return MODES[settings.auth](settings)
+    return MODES[settings.auth](settings, keystone or KeystoneSettings())

@@ -16,6 +16,7 @@ from orchestrator.engine.errors import NotSupported, RequestLimitExceeded, Stack
 from orchestrator.engine.locks import StackBusy
 from orchestrator.engine.signals import SignalRefused
 from orchestrator.engine.snapshots import SnapshotRefused
+from orchestrator.keystone import KeystoneUnreachable, TrustError
 from orchestrator.template.errors import TemplateError
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,9 @@ ENGINE_ERRORS: dict[type[BaseException], tuple[int, str]] = {
     SignalRefused: (400, "ResourceFailure"),
     SnapshotRefused: (400, "NotSupported"),
     TemplateError: (400, "StackValidationFailed"),
+    # Keystone would not make the stack's trust from the caller's token (Heat: MissingCredentialError)
+    TrustError: (400, "MissingCredentialError"),
+    KeystoneUnreachable: (503, "HTTPServiceUnavailable"),
 }
 
 

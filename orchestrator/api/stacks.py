@@ -60,7 +60,7 @@ def stack_request(body: dict[str, Any], name: str | None = None) -> StackRequest
         parameters=body.get("parameters") or {}, environment=body.get("environment"),
         environment_files=body.get("environment_files"), files=body.get("files") or {},
         timeout_mins=body.get("timeout_mins"), disable_rollback=body.get("disable_rollback"),
-        tags=body.get("tags"))
+        tags=body.get("tags"), credentials=context.cloud_credentials())
 
 
 def check_template_size(template: Any) -> None:

@@ -86,7 +86,8 @@ def _validate(source: Mapping[str, Any] | str, parameters: Mapping[str, Any], en
                             "Please delete some resources.", "RequestLimitExceeded")
     validator = Validator(catalog=context.plugins, custom_constraints=context.custom_constraints, limits=limits,
                           max_nested_depth=context.settings.max_nested_depth)
-    with cloud_checks(g.context.project_id):  # values must exist in the cloud (nova.flavor, …)
+    # values must exist in the cloud (nova.flavor, …), as the caller sees it
+    with cloud_checks(g.context.project_id, g.context.cloud_credentials()):
         report = validator.validate(template, files=files, parameters=parameters, environment=environment,
                                     environment_files=environment_files,
                                     identity=StackIdentity("validate", "None", g.context.project_id))

@@ -85,6 +85,10 @@ class Stack(Base):
     disable_rollback: Mapped[bool] = mapped_column(Boolean, default=True)
     #: set by cancel requests; the running operation reads it: "rollback" or "no_rollback"
     cancel_requested: Mapped[str | None] = mapped_column(String(20))
+    #: the Keystone trust the stack acts with (``[cloud] auth = trust``; nested stacks carry their root's)
+    trust_id: Mapped[str | None] = mapped_column(String(64))
+    #: the Keystone user who gave it (an update by another user of the project gives a new one)
+    trustor_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(TIMESTAMP, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(TIMESTAMP)
     deleted_at: Mapped[datetime | None] = mapped_column(TIMESTAMP)

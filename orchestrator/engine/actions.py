@@ -17,6 +17,7 @@ from .graphs import cancelled_or_failed, converge, creation_graph, deletion_grap
 from .walker import WalkResult
 from .lifecycle import ResourceLifecycle
 from .operation import Operation
+from .trusts import delete_stack_trust
 
 
 async def create(operation: Operation) -> bool:
@@ -64,6 +65,8 @@ async def delete(operation: Operation) -> bool:
     """Delete every resource, dependants first."""
     lifecycle = ResourceLifecycle(operation)
     result = await walk(operation, deletion_graph(operation), lifecycle.delete)
+    if result.ok:  # nothing will act for the stack any more (before it is marked gone: a crash retries this)
+        await operation.in_thread(delete_stack_trust, operation.context, operation.view.row)
     return await conclude(operation, "DELETE", result, deleted_at=utcnow())
 
 

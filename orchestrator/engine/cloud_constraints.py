@@ -39,19 +39,21 @@ class CloudCheckScope:
 
     project_id: str
     found: set[tuple[str, str]] = field(default_factory=set)
+    #: the requesting user's own cloud credentials (``keystone.CallerToken``), when the cloud needs them
+    credentials: Any = None
 
 
 _current: ContextVar[CloudCheckScope | None] = ContextVar("cloud_check_scope", default=None)
 
 
 @contextlib.contextmanager
-def cloud_checks(project_id: str) -> Iterator[CloudCheckScope]:
-    """Check deferred constraints against the cloud, in ``project_id``, inside this block."""
+def cloud_checks(project_id: str, credentials: Any = None) -> Iterator[CloudCheckScope]:
+    """Check deferred constraints against the cloud, in ``project_id`` (as ``credentials``), inside this block."""
     current = _current.get()
     if current is not None and current.project_id == project_id:
         yield current  # nested (a request compiling its nested stacks): one scope, one cache
         return
-    scope = CloudCheckScope(project_id)
+    scope = CloudCheckScope(project_id, credentials=credentials)
     token = _current.set(scope)
     try:
         yield scope

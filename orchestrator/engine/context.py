@@ -52,6 +52,9 @@ class EngineContext:
     custom_constraints: CustomConstraints = field(default_factory=default_custom_constraints)
     #: makes the openstacksdk connection plugins use (set when a cloud is configured)
     cloud_factory: Callable[[Any], Any] | None = None
+    #: makes and deletes the Keystone trusts stacks act with (``clients.TrustConnections``, which is the
+    #: ``cloud_factory`` too); ``None``: stacks act with the cloud's own credentials
+    trusts: Any = None
     engine_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     #: services every plugin may ask for with ``runtime.service(name)`` besides the
     #: per-operation ones (``"signals"``: signed signal URLs); one with a

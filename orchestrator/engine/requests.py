@@ -60,6 +60,9 @@ class StackRequest:
     #: ``None`` keeps the stack's current setting on update (Heat's default on create: True)
     disable_rollback: bool | None = None
     tags: list[str] | None = None
+    #: the caller's own Keystone identity (``keystone.CallerToken``, in the API's keystone mode): the request's
+    #: cloud checks act with it, and the stack's trust is made with it when stacks act with trusts
+    credentials: Any = None
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,13 @@ def parse_template(source: Mapping[str, Any] | str) -> Template:
 
 
 def compile_request(context: EngineContext, template: Template, environment: Environment,
-                    files: Mapping[str, str], identity: StackIdentity) -> StackDefinition:
-    """Compile against the plugin catalog, check provider templates and limits; ``TemplateError`` lists every problem."""
-    with cloud_checks(identity.project_id):  # a request's values must exist in the cloud (nova.flavor, …)
+                    files: Mapping[str, str], identity: StackIdentity, credentials: Any = None) -> StackDefinition:
+    """Compile against the plugin catalog, check provider templates and limits; ``TemplateError`` lists every problem.
+
+    Values are checked against the cloud as ``credentials`` (the caller's own, when given).
+    """
+    # a request's values must exist in the cloud (nova.flavor, …)
+    with cloud_checks(identity.project_id, credentials):
         definition = compile_stack(template, environment, files=files, identity=identity, catalog=context.plugins,
                                    custom_constraints=context.custom_constraints)
         # Template resources' properties must fit their templates: Heat checks that on request.
@@ -106,7 +113,8 @@ def prepare_create(context: EngineContext, request: StackRequest,
     environment = environment_for_request(request.environment, request.parameters,
                                           request.environment_files, request.files, types)
     identity = StackIdentity(request.name, stack_id, request.project_id)
-    return template, environment, compile_request(context, template, environment, request.files, identity)
+    return template, environment, compile_request(context, template, environment, request.files, identity,
+                                                  request.credentials)
 
 
 def prepare_update(context: EngineContext, row: Any, current: tuple[Template, Environment, dict],
@@ -132,4 +140,4 @@ def prepare_update(context: EngineContext, row: Any, current: tuple[Template, En
     refuse_immutable_changes(old_template, template, row.parameters or {}, environment.parameters)
     identity = StackIdentity(row.name, row.id, row.project_id)
     return template, environment, request.files, compile_request(context, template, environment, request.files,
-                                                                  identity)
+                                                                  identity, request.credentials)

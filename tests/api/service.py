@@ -74,9 +74,9 @@ class LiveService:
 
 
 @contextlib.contextmanager
-def live_service(folder: Path, **api_settings: Any) -> Iterator[LiveService]:
-    """Start the service with its data in ``folder``; stop it afterwards."""
-    settings = Settings()
+def live_service(folder: Path, base: Settings | None = None, **api_settings: Any) -> Iterator[LiveService]:
+    """Start the service with its data in ``folder`` (and ``base``'s other settings); stop it afterwards."""
+    settings = base or Settings()
     settings = replace(settings, service=replace(settings.service, data_dir=str(folder)),
                        api=replace(settings.api, port=0, tokens=TOKEN_SETTINGS,
                                    **{"signing_key": "test-signing-key", **api_settings}))
