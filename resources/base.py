@@ -77,6 +77,8 @@ class Runtime(Protocol):
         (the signed URLs of wait condition handles, ``wait_condition.SignalService``)
         is for the API layer to provide: the engine does not offer it yet,
         and handles answer ``None`` for their URL attributes without it.
+        ``"scaling"`` (offered to signals only) resizes an autoscaling group
+        (``engine.scaling.BoundScaling``); see ``OS::Heat::ScalingPolicy``.
         """
 
 

@@ -27,3 +27,10 @@ class UpdateReplace(Exception):
 
 class NotSupported(Exception):
     """The plugin does not implement this action (suspend, snapshot, signal, …)."""
+
+
+class NoActionRequired(Exception):
+    """A signal that asks for nothing to be done now (a group in cooldown, say): accepted, and no event written.
+
+    Heat's ``NoActionRequired``: the sender gets a success, the stack shows nothing.
+    """

@@ -22,6 +22,7 @@ from .app import ProjectBlueprint, services
 from .faults import BadRequest, NotFound
 from .schemas import (MarkUnhealthyBody, ResourceList, ResourceListArgs, ResourceMetadata, ResourceShowArgs,
                       ResourceShown)
+from .stacks import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +128,13 @@ def signal_body() -> Any:
 
 
 def deliver_signal(stack_id: str, resource_name: str, details: Any) -> None:
-    """Hand a signal to the engine; an unknown resource is Heat's 404."""
+    """Hand a signal to the engine, and to the workers the job it started (a group's resize); unknown is a 404."""
     try:
-        services().engine.signal(stack_id, resource_name, details)
+        job = services().engine.signal(stack_id, resource_name, details)
     except LookupError as exc:
         raise NotFound(str(exc), "ResourceNotFound") from None
+    if job is not None:
+        enqueue(job)
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any, Callable
 from orchestrator.template.definitions import ResourceDefinition
 from orchestrator.template.errors import TemplateError
 from resources.base import Resource
-from resources.errors import NotSupported, ResourceInError, StackValidationFailed
+from resources.errors import NotSupported, ResourceFailure, ResourceInError, StackValidationFailed
 
 from .events import hook_cleared
 from .operation import Operation
@@ -343,7 +343,12 @@ class ResourceLifecycle:
                     for key, value in plugin.all_attributes().items():
                         values[attribute_key(key)] = value
                 else:
-                    values[attribute_key(attribute, path)] = plugin.attribute(attribute, path)
+                    try:
+                        values[attribute_key(attribute, path)] = plugin.attribute(attribute, path)
+                    except ResourceFailure:
+                        # Not readable now (``resource.7`` of a group of two): left to live reads,
+                        # where the output that asks shows the error; the resource itself is fine.
+                        continue
             return values
 
         return await self.op.call_function(plugin, read)

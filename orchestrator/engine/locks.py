@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from orchestrator.db.models import StackLock, utcnow
+from orchestrator.db.models import Stack, StackLock, utcnow
 
 
 class StackBusy(Exception):
@@ -95,3 +95,31 @@ def expired_locks(connection: Connection) -> list[tuple[str, str, str]]:
                                      StackLock.expires_at)).all()
     now = utcnow()
     return [(row.stack_id, row.engine_id, row.action) for row in rows if _aware(row.expires_at) <= now]
+
+
+def busy_descendant(connection: Connection, stack_id: str, root_id: str | None) -> str | None:
+    """The action of a lock held by a stack nested (at any depth) in ``stack_id``, if there is one.
+
+    Nested stacks run under their root's lock and hold none of their own,
+    except an autoscaling group's while a policy resizes it; a request on a
+    stack above such a group must wait for the resize (``StackBusy``).
+    """
+    root_id = root_id or stack_id
+    held = connection.execute(
+        select(StackLock.stack_id, StackLock.action, Stack.owner_id).join(Stack, Stack.id == StackLock.stack_id)
+        .where(Stack.root_id == root_id, StackLock.stack_id != stack_id)).all()
+    for _, action, owner in held:
+        if stack_id == root_id:
+            return action
+        while owner is not None:  # is stack_id above the locked stack?
+            if owner == stack_id:
+                return action
+            owner = connection.execute(select(Stack.owner_id).where(Stack.id == owner)).scalar()
+    return None
+
+
+def refuse_busy_descendants(connection: Connection, row) -> None:
+    """``StackBusy`` if a stack nested in the stack of ``row`` holds a lock of its own (a group resizing)."""
+    action = busy_descendant(connection, row.id, row.root_id)
+    if action is not None:
+        raise StackBusy(row.name, action)

@@ -60,6 +60,29 @@ def check_provider_templates(context: Any, template: Template, environment: Envi
         raise TemplateError(report.all_problems())
 
 
+def content_digest(template: Mapping[str, Any] | Template, files_digest: str) -> str:
+    """A digest of a child's template and of the digest of the files map it may use (``StackView.files_digest``)."""
+    data = template.data if isinstance(template, Template) else template
+    return digest_of(data, {}, {"files": files_digest})
+
+
+def resource_facade(view: StackView, resource_name: str) -> dict[str, Any]:
+    """The resolved ``metadata``, ``deletion_policy`` and ``update_policy`` of resource ``resource_name`` of ``view``.
+
+    What a nested stack made for that resource reads with ``resource_facade``.
+    """
+    try:
+        stack = view.definition()
+        resource = stack.resources.get(resource_name)
+        if resource is None:
+            return {}
+        return {"metadata": stack.resolve(resource.metadata, view) or {},
+                "deletion_policy": stack.resolve(resource.deletion_policy, view) or "Delete",
+                "update_policy": stack.resolve(resource.update_policy, view) or {}}
+    except TemplateError:
+        return {}
+
+
 class NestedStacks:
     """Create, update, delete and read the nested stacks of one operation's stack.
 
@@ -112,7 +135,9 @@ class NestedStacks:
                "parameters": dict(env.parameters), "tags": [], "disable_rollback": True,
                "timeout_mins": timeout_mins if timeout_mins is not None else parent.row.timeout_mins,
                "owner_id": parent.id, "root_id": parent.row.root_id or parent.id, "parent_resource": resource_name,
-               "nested_depth": depth, "created_at": utcnow()}
+               "nested_depth": depth, "created_at": utcnow(),
+               # a nested stack acts with its root's trust
+               "trust_id": parent.row.trust_id, "trustor_id": parent.row.trustor_id}
         resources = [init_resource_row(child_id, d) for d in definition.resources.values()]
 
         def store(connection, template_id: int) -> None:
@@ -200,6 +225,10 @@ class NestedStacks:
         definition = view.definition()
         return {name: definition.output(name, view)[0] for name in definition.outputs}
 
+    def template(self, stack_id: str) -> dict[str, Any]:
+        """The template a nested stack has now, as data (a group reads its members' names from it)."""
+        return dict(self._view(stack_id).template.data)
+
     def resources(self, stack_id: str) -> dict[str, Any]:
         """The nested stack's resources by name: ``{name: {"physical_id", "reference", "action", "status", …}}``."""
         view = self._view(stack_id)
@@ -238,8 +267,7 @@ class NestedStacks:
         Stored by nested-stack plugins, it tells an update that a provider
         template changed although no property did.
         """
-        data = template.data if isinstance(template, Template) else template
-        return digest_of(data, {}, {"files": self._operation.view.files_digest})
+        return content_digest(template, self._operation.view.files_digest)
 
     def parameter_defaults(self) -> dict[str, Any]:
         """The environment's ``parameter_defaults``, which children inherit."""
@@ -251,17 +279,7 @@ class NestedStacks:
         Provider templates read them with ``resource_facade``; groups read
         their update policy from here.
         """
-        view = self._operation.view
-        try:
-            stack = view.definition()
-            resource = stack.resources.get(resource_name)
-            if resource is None:
-                return {}
-            return {"metadata": stack.resolve(resource.metadata, view) or {},
-                    "deletion_policy": stack.resolve(resource.deletion_policy, view) or "Delete",
-                    "update_policy": stack.resolve(resource.update_policy, view) or {}}
-        except TemplateError:
-            return {}
+        return resource_facade(self._operation.view, resource_name)
 
     # -- preparing ----------------------------------------------------------------------
 

@@ -16,8 +16,11 @@ resumed safely from its rows alone, so it is failed the way Heat fails it —
 and on every resource that was in progress — and a user can retry it.
 Either way no stack is left ``IN_PROGRESS``.
 
-Only root stacks are looked at: nested stacks run under their root's lock,
-are resumed by their parent's operation, and are failed with their root.
+Nested stacks run under their root's lock, are resumed by their parent's
+operation, and are failed with their root; the one exception is an
+autoscaling group's nested stack while a policy resizes it, which holds a
+lock of its own (``scaling.py``): when that lock's lease runs out, the
+resize (an update) is failed like any other, with the stacks inside it.
 """
 
 from __future__ import annotations
@@ -82,17 +85,19 @@ def recover(engine: "Engine") -> list[tuple[str, str]]:
 
 
 def find_orphans(engine: "Engine") -> list[Orphan]:
-    """Root stacks in progress whose lock has expired or is missing."""
+    """Root stacks in progress whose lock has expired or is missing, and nested ones whose own lock expired."""
     with engine.context.database.reading() as connection:
         rows = connection.execute(
-            select(StackRow.id, StackRow.name, StackRow.action)
-            .where(StackRow.status == "IN_PROGRESS", StackRow.owner_id.is_(None))
+            select(StackRow.id, StackRow.name, StackRow.action, StackRow.owner_id)
+            .where(StackRow.status == "IN_PROGRESS",
+                   or_(StackRow.owner_id.is_(None), StackRow.id.in_(select(StackLock.stack_id))))
             .order_by(StackRow.created_at)).all()
         if not rows:
             return []
         locked = set(connection.execute(select(StackLock.stack_id)).scalars())
         expired = {stack_id for stack_id, _, _ in locks.expired_locks(connection)}
-    return [Orphan(row.id, row.name, row.action) for row in rows if row.id in expired or row.id not in locked]
+    return [Orphan(row.id, row.name, row.action) for row in rows
+            if row.id in expired or (row.owner_id is None and row.id not in locked)]
 
 
 def _claim(engine: "Engine", orphan: Orphan, holder: str) -> Orphan | None:
@@ -138,13 +143,25 @@ def fail_operation(database: Database, stack_id: str, holder: str, reason: str) 
     with database.engine.begin() as connection:
         stacks = connection.execute(
             select(StackRow.id, StackRow.name, StackRow.action)
-            .where(or_(StackRow.id == stack_id, StackRow.root_id == stack_id),
+            .where(or_(StackRow.id == stack_id, StackRow.root_id == stack_id,
+                       StackRow.id.in_(_nested_in(connection, stack_id))),
                    StackRow.status == "IN_PROGRESS")).all()
         for stack in stacks:
             # A nested stack's reason names its own action, as Heat's would.
             own_reason = reason if stack.id == stack_id else engine_went_down(stack.action)
             _fail_stack(connection, stack.id, stack.name, stack.action, own_reason)
         locks.release(connection, stack_id, holder)
+
+
+def _nested_in(connection: Connection, stack_id: str) -> list[str]:
+    """The ids of the stacks nested (at any depth) in a nested stack; a root's are found by ``root_id``."""
+    found: list[str] = []
+    level = [stack_id]
+    owner = connection.execute(select(StackRow.owner_id).where(StackRow.id == stack_id)).scalar()
+    while level and owner is not None:
+        level = list(connection.execute(select(StackRow.id).where(StackRow.owner_id.in_(level))).scalars())
+        found.extend(level)
+    return found
 
 
 def _fail_stack(connection: Connection, stack_id: str, name: str, action: str, reason: str) -> None:

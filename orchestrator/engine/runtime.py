@@ -79,12 +79,12 @@ class PluginRuntime:
         return factory(self._view)
 
     def service(self, name: str) -> Any:
-        if name in self._services:
-            return self._services[name]
-        # Services of the whole engine (set up with it, not per operation): a
-        # service that depends on who asks (signed URLs name one resource row)
-        # is bound to this resource.
-        offered = (getattr(self._context, "extra_services", None) or {}).get(name)
+        # Services of this operation (or read), else of the whole engine (set up
+        # with it): a service that depends on who asks (signed URLs name one
+        # resource row, a resize names the policy) is bound to this resource.
+        offered = self._services.get(name)
+        if offered is None:
+            offered = (getattr(self._context, "extra_services", None) or {}).get(name)
         if offered is None:
             raise LookupError(f"the engine offers no service {name!r} here")
         bind = getattr(offered, "bound_to", None)

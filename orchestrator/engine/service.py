@@ -28,13 +28,13 @@ from orchestrator.db.templates import store_template
 from orchestrator.template.compiler import StackDefinition
 from orchestrator.template.template import Template
 
-from . import locks
+from . import locks, trusts
 from .actions import ACTIONS
 from .attributes import referenced_attributes
 from .context import EngineContext
 from .events import init_resource_row, purge_old_events, stack_event_row, stack_started
 from .exports import abandon, adoption_data, export_stack
-from .nested import NestedStacks
+from .nested import NestedStacks, resource_facade
 from .operation import Operation
 from .dependencies import with_implicit_dependencies
 from .preview import ResourcePreview, preview_create, preview_update
@@ -44,6 +44,7 @@ from .update import UpdateOutcome
 from .recovery import fail_operation, recover
 from .runtime import PluginRuntime
 from .siblings import StackResources
+from .scaling import GroupScaling
 from .signals import signal_resource
 from .snapshots import new_snapshot, prepare_restore
 from .stack_view import StackView, TemplateCache, load_records, load_stack_row, load_stack_view
@@ -93,29 +94,36 @@ class Engine:
 
         ``prepare(connection, stack_id)`` runs in the same transaction once the
         stack and resource rows are stored (adopt stores its data there); if it
-        raises, nothing is stored.
+        raises, nothing is stored.  When stacks act with Keystone trusts, the
+        caller's token makes the stack's trust first, deleted again if the
+        stack is not stored.
         """
         stack_id = str(uuid.uuid4())
         template, environment, definition = self.prepare(request, stack_id)
         job = Job(stack_id, action, str(uuid.uuid4()))
-        with self.context.database.engine.begin() as connection:
-            self._refuse_duplicate_name(connection, request)
-            template_id = store_template(connection, template.data,
-                                         replace(environment, parameters={}).to_data(), dict(request.files))
-            connection.execute(insert(StackRow).values(
-                id=stack_id, name=request.name, project_id=request.project_id, username=request.username,
-                action=action, status="IN_PROGRESS", status_reason=stack_started(action),
-                template_id=template_id, parameters=dict(environment.parameters), tags=list(request.tags or []),
-                timeout_mins=request.timeout_mins,
-                disable_rollback=True if request.disable_rollback is None else request.disable_rollback,
-                root_id=stack_id, nested_depth=0, created_at=utcnow()))
-            rows = [init_resource_row(stack_id, d) for d in definition.resources.values()]
-            if rows:
-                connection.execute(insert(ResourceRow), rows)
-            if prepare is not None:
-                prepare(connection, stack_id)
-            locks.acquire(connection, stack_id, request.name, job.holder, action, self._lease)
-            self._record_start(connection, stack_id, request.name, action)
+        trust = trusts.new_trust(self.context, request.credentials, request.project_id)
+        try:
+            with self.context.database.engine.begin() as connection:
+                self._refuse_duplicate_name(connection, request)
+                template_id = store_template(connection, template.data,
+                                             replace(environment, parameters={}).to_data(), dict(request.files))
+                connection.execute(insert(StackRow).values(
+                    id=stack_id, name=request.name, project_id=request.project_id, username=request.username,
+                    action=action, status="IN_PROGRESS", status_reason=stack_started(action),
+                    template_id=template_id, parameters=dict(environment.parameters), tags=list(request.tags or []),
+                    timeout_mins=request.timeout_mins,
+                    disable_rollback=True if request.disable_rollback is None else request.disable_rollback,
+                    root_id=stack_id, nested_depth=0, created_at=utcnow(), **(trust.columns() if trust else {})))
+                rows = [init_resource_row(stack_id, d) for d in definition.resources.values()]
+                if rows:
+                    connection.execute(insert(ResourceRow), rows)
+                if prepare is not None:
+                    prepare(connection, stack_id)
+                locks.acquire(connection, stack_id, request.name, job.holder, action, self._lease)
+                self._record_start(connection, stack_id, request.name, action)
+        except BaseException:
+            trusts.discard(self.context, trust)
+            raise
         self.templates.put(template_id, template, environment, dict(request.files))
         self._remember(stack_id, definition)
         return job
@@ -150,22 +158,32 @@ class Engine:
         plan = self._plan_update(stack_id, request, existing, clear_parameters)
         job = Job(stack_id, "UPDATE", str(uuid.uuid4()))
         template, environment, files, definition, row = plan
-        with self.context.database.engine.begin() as connection:
-            template_id = store_template(connection, template.data,
-                                         replace(environment, parameters={}).to_data(), dict(files))
-            locks.acquire(connection, stack_id, row.name, job.holder, "UPDATE", self._lease)
-            # The plan was made from an earlier read: under the lock, make sure
-            # no other update (or a delete) has committed since.
-            self._refuse_changed_since_planning(connection, row)
-            connection.execute(update(StackRow).where(StackRow.id == stack_id).values(
-                action="UPDATE", status="IN_PROGRESS", status_reason=stack_started("UPDATE"),
-                prev_template_id=row.template_id, prev_parameters=row.parameters, template_id=template_id,
-                parameters=dict(environment.parameters), updated_at=utcnow(), cancel_requested=None,
-                timeout_mins=request.timeout_mins if request.timeout_mins is not None else row.timeout_mins,
-                disable_rollback=(row.disable_rollback if request.disable_rollback is None
-                                  else request.disable_rollback),
-                tags=list(request.tags) if request.tags is not None else row.tags))
-            self._record_start(connection, stack_id, row.name, "UPDATE")
+        trust = trusts.renewed_trust(self.context, row, request.credentials)
+        try:
+            with self.context.database.engine.begin() as connection:
+                template_id = store_template(connection, template.data,
+                                             replace(environment, parameters={}).to_data(), dict(files))
+                locks.acquire(connection, stack_id, row.name, job.holder, "UPDATE", self._lease)
+                locks.refuse_busy_descendants(connection, row)  # a group of the stack is resizing
+                # The plan was made from an earlier read: under the lock, make sure
+                # no other update (or a delete) has committed since.
+                self._refuse_changed_since_planning(connection, row)
+                connection.execute(update(StackRow).where(StackRow.id == stack_id).values(
+                    action="UPDATE", status="IN_PROGRESS", status_reason=stack_started("UPDATE"),
+                    prev_template_id=row.template_id, prev_parameters=row.parameters, template_id=template_id,
+                    parameters=dict(environment.parameters), updated_at=utcnow(), cancel_requested=None,
+                    timeout_mins=request.timeout_mins if request.timeout_mins is not None else row.timeout_mins,
+                    disable_rollback=(row.disable_rollback if request.disable_rollback is None
+                                      else request.disable_rollback),
+                    tags=list(request.tags) if request.tags is not None else row.tags))
+                if trust is not None:  # the root and every nested stack of it act with the new trust
+                    connection.execute(update(StackRow).where(StackRow.root_id == stack_id).values(**trust.columns()))
+                self._record_start(connection, stack_id, row.name, "UPDATE")
+        except BaseException:
+            trusts.discard(self.context, trust)
+            raise
+        if trust is not None:
+            trusts.delete_stack_trust(self.context, row)
         self.templates.put(template_id, template, environment, dict(files))
         self._remember(stack_id, definition)
         return job
@@ -218,6 +236,7 @@ class Engine:
             if prepare is not None:
                 prepare(connection, row)
             locks.acquire(connection, stack_id, row.name, job.holder, action, self._lease)
+            locks.refuse_busy_descendants(connection, row)  # a group of the stack is resizing
             connection.execute(update(StackRow).where(StackRow.id == stack_id).values(
                 action=action, status="IN_PROGRESS", status_reason=stack_started(action), updated_at=utcnow(),
                 cancel_requested=None))
@@ -242,8 +261,11 @@ class Engine:
 
     # -- reads and signals ----------------------------------------------------------------
 
-    def view(self, stack_id: str) -> "StackView":
-        """A stack as stored, for reading (its plugins write through this process's writer)."""
+    def view(self, stack_id: str, services: Mapping[str, Any] | None = None) -> "StackView":
+        """A stack as stored, for reading (its plugins write through this process's writer).
+
+        ``services`` are offered to its plugins besides the reading ones.
+        """
         context = self.context
 
         readers = NestedStacks(self, None)
@@ -251,7 +273,7 @@ class Engine:
         def runtime(view, record):
             return PluginRuntime(view, record, None, context,
                                  services={"stack": StackResources(context.database, view.id),
-                                           "nested_stacks": readers})
+                                           "nested_stacks": readers, **(services or {})})
 
         with context.database.reading() as connection:
             try:
@@ -259,9 +281,16 @@ class Engine:
             except LookupError:
                 raise StackNotFound(f"The Stack ({stack_id}) could not be found.") from None
 
-    def signal(self, stack_id: str, resource_name: str, details: Any) -> None:
-        """Deliver a signal to a resource: clear a hook, or let its plugin handle it."""
-        signal_resource(self.context, self.view(stack_id), resource_name, details)
+    def signal(self, stack_id: str, resource_name: str, details: Any) -> Job | None:
+        """Deliver a signal to a resource: clear a hook, or let its plugin handle it.
+
+        A scaling policy's signal may start a resize of its group: the job
+        returned is stored and locked like any request's, for the caller to
+        queue (see ``scaling.py``).
+        """
+        scaling = GroupScaling(self)
+        signal_resource(self.context, self.view(stack_id, {"scaling": scaling}), resource_name, details)
+        return scaling.jobs[-1] if scaling.jobs else None
 
     # -- previews, export, abandon, adopt, snapshots -----------------------------------------
 
@@ -291,9 +320,11 @@ class Engine:
             if row is None or row.deleted_at is not None:
                 raise StackNotFound(f"The Stack ({stack_id}) could not be found.")
             locks.acquire(connection, stack_id, row.name, holder, "DELETE", self._lease)
+            locks.refuse_busy_descendants(connection, row)
             data = export_stack(connection, stack_id)
             abandon(connection, stack_id)
             locks.release(connection, stack_id, holder)
+        trusts.delete_stack_trust(self.context, row)  # nothing acts for a forgotten stack any more
         return data
 
     def adopt_stack(self, request: StackRequest, adopt_data: Mapping[str, Any]) -> Job:
@@ -385,11 +416,18 @@ class Engine:
             purge_old_events(connection, stack_id, self.context.settings.max_events_per_stack)
 
     def _load(self, stack_id: str, operation: Callable[[], Operation | None]) -> StackView:
-        """The stack as stored; its plugins' runtimes belong to the operation ``operation()`` gives."""
+        """The stack as stored; its plugins' runtimes belong to the operation ``operation()`` gives.
+
+        A nested stack (a job resizing a group runs on one) is compiled with
+        its parent resource's facade, read from the parent as stored.
+        """
         context = self.context
         with context.database.reading() as connection:
-            return load_stack_view(connection, stack_id, context.plugins, self.templates,
+            view = load_stack_view(connection, stack_id, context.plugins, self.templates,
                                    lambda view, record: PluginRuntime(view, record, operation(), context))
+        if view.row.owner_id is not None and view.row.parent_resource is not None:
+            view.definition(facade=resource_facade(self.view(view.row.owner_id), view.row.parent_resource))
+        return view
 
     def services_for(self, operation: Operation) -> dict[str, Any]:
         """The engine services an operation's plugins may use (``runtime.service(name)``)."""

@@ -14,7 +14,7 @@ from sqlalchemy import insert, update
 from orchestrator.db.models import Event as EventRow
 from orchestrator.db.models import Resource as ResourceRow
 from orchestrator.db.models import utcnow
-from resources.errors import NotSupported
+from resources.errors import NoActionRequired, NotSupported
 
 from .context import EngineContext
 from .events import event_row, hook_cleared
@@ -51,6 +51,8 @@ def signal_resource(context: EngineContext, view: StackView, name: str, details:
     The plugin is the view's (``view.plugin``), with the runtime the view
     gives its plugins.  A plugin's ``signal`` may return a short description
     of what it did; it becomes the SIGNAL event's reason (``Signal: …``), as in Heat.
+    A plugin that raises ``NoActionRequired`` (a scaling group in its cooldown)
+    has the signal accepted with no event, as Heat does.
     """
     record = view.records.get(name)
     if record is None:
@@ -65,6 +67,8 @@ def signal_resource(context: EngineContext, view: StackView, name: str, details:
     plugin = view.plugin(record)
     try:
         said = plugin.signal(details)
+    except NoActionRequired:
+        return
     except NotSupported as exc:
         raise SignalRefused(str(exc)) from None
     except (ValueError, TypeError, KeyError) as exc:

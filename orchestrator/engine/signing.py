@@ -98,9 +98,14 @@ class SignalUrls:
                     "resource_name": resource_name}
         return {}
 
+    def resource_signal_url(self, project_id: str, stack_name: str, stack_id: str, resource_name: str) -> str:
+        """The API's own (token-checked) signal endpoint of a resource: Heat's ``signal_url``."""
+        return (f"{self.signer.base_url}/v1/{project_id}/stacks/{stack_name}/{stack_id}/resources/"
+                f"{resource_name}/signal")
+
     def bound_to(self, view, record) -> "BoundSignalUrls":
         """This service as resource ``record`` of the stack in ``view`` sees it."""
-        return BoundSignalUrls(self, view.id, record.name, record.id)
+        return BoundSignalUrls(self, view.id, record.name, record.id, view.project_id, view.name)
 
 
 @dataclass(frozen=True)
@@ -111,12 +116,18 @@ class BoundSignalUrls:
     stack_id: str
     resource_name: str
     resource_id: int
+    project_id: str = ""
+    stack_name: str = ""
 
     def signal_details(self, stack_id: str, resource_name: str, transport: str) -> dict:
         """How a client signals this resource over ``transport`` (a plugin may ask only for itself)."""
         if (stack_id, resource_name) != (self.stack_id, self.resource_name):
             raise LookupError(f"resource {self.resource_name} may not make signal URLs for {resource_name}")
         return self.urls.details(stack_id, resource_name, self.resource_id, transport)
+
+    def resource_signal_url(self) -> str:
+        """The API's authenticated signal endpoint of this resource (a scaling policy's ``signal_url``)."""
+        return self.urls.resource_signal_url(self.project_id, self.stack_name, self.stack_id, self.resource_name)
 
 
 def _stored_key(path: Path) -> str:

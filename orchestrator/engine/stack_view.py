@@ -24,10 +24,11 @@ from orchestrator.db.models import Stack as StackRow
 from orchestrator.db.templates import digest_of, load_template
 from orchestrator.template.compiler import StackDefinition, StackIdentity, compile_stack
 from orchestrator.template.environment import Environment
-from orchestrator.template.errors import TemplateError
+from orchestrator.template.errors import InvalidArguments, TemplateError
 from orchestrator.template.functions.references import select_from_attribute
 from orchestrator.template.template import Template
 from resources.base import Resource
+from resources.errors import ResourceFailure
 
 from .dependencies import with_implicit_dependencies
 
@@ -82,6 +83,8 @@ class StackView:
         self.id: str = row.id
         self.name: str = row.name
         self.project_id: str = row.project_id
+        #: the Keystone trust the stack acts with, if stacks act with trusts
+        self.trust_id: str | None = row.trust_id
         self.template = template
         self.environment = environment
         self.files = files
@@ -164,7 +167,11 @@ class StackView:
         if attribute in record.attributes:
             return select_from_attribute(record.attributes[attribute], path)
         plugin = self._plugin_for_live_read(record)
-        value = plugin.attribute(attribute, path)
+        try:
+            value = plugin.attribute(attribute, path)
+        except ResourceFailure as exc:
+            # what was asked cannot be read (a group has no member 7): an error of the get_attr that asked
+            raise InvalidArguments(str(exc)) from None
         record.attributes[key] = value
         return value
 

@@ -27,16 +27,13 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from orchestrator.template.functions.references import select_from_attribute
 from resources.errors import ResourceFailure
-from resources.schema import (AllowedValues, Attribute, Integer, Length, List, Map, Number, Property, Range, String,
+from resources.schema import (AllowedValues, Attribute, Integer, Length, List, Map, Property, Range, String,
                               validate_properties)
 
+from .group_members import (BATCH_SCHEMA, ROLLING_SCHEMA, TEMPLATE_VERSION, chain_in_batches, live_members,
+                            member_definition, member_not_found, needs_attribute_name, references,
+                            rolling_batch_size)
 from .stack_resource import StackResource
-
-TEMPLATE_VERSION = "2015-04-30"
-
-_BATCH = {"max_batch_size": Integer("Members created at a time.", default=1, constraints=(Range(min=1),)),
-          "pause_time": Number("Seconds between batches (accepted; no pause is made).", default=0,
-                               constraints=(Range(min=0),))}
 
 
 class ResourceGroup(StackResource):
@@ -74,10 +71,8 @@ class ResourceGroup(StackResource):
         "removed_rsrc_list": Attribute("The names of the members removal policies removed.", type="list"),
     }
     update_policy_schema = {
-        "batch_create": Property("map", "Create members in batches.", schema=_BATCH),
-        "rolling_update": Property("map", "Update members in batches.", schema={
-            **_BATCH, "min_in_service": Integer("Members kept in service while updating.", default=0,
-                                                constraints=(Range(min=0),))}),
+        "batch_create": Property("map", "Create members in batches.", schema=BATCH_SCHEMA),
+        "rolling_update": Property("map", "Update members in batches.", schema=ROLLING_SCHEMA),
     }
 
     # -- the nested template ----------------------------------------------------------------
@@ -106,15 +101,9 @@ class ResourceGroup(StackResource):
     def _members_template(self, properties: Mapping[str, Any], batched: bool) -> dict[str, Any]:
         names = list(self._member_names(properties["count"]))
         index_var = properties["index_var"]
-        definition = _definition(properties["resource_def"])
-        batch = self._batch_size(len(names)) if batched else 0
-        resources: dict[str, Any] = {}
-        for position, name in enumerate(names):
-            member = _substitute(definition, index_var, name)
-            if batch and position >= batch:
-                start = (position // batch - 1) * batch
-                member["depends_on"] = names[start:start + batch]
-            resources[name] = member
+        definition = member_definition(properties["resource_def"])
+        resources = {name: _substitute(definition, index_var, name) for name in names}
+        chain_in_batches(resources, names, self._batch_size(len(names)) if batched else 0)
         return {"heat_template_version": TEMPLATE_VERSION, "resources": resources}
 
     def _member_names(self, count: int) -> Iterator[str]:
@@ -150,7 +139,7 @@ class ResourceGroup(StackResource):
             return policy["batch_create"]["max_batch_size"]
         rolling = policy.get("rolling_update")
         if self.physical_id is not None and rolling and self._rolling:
-            return max(1, min(rolling["max_batch_size"], count - rolling["min_in_service"]))
+            return rolling_batch_size(count, rolling)
         return 0
 
     def _update_policy(self) -> dict[str, Any]:
@@ -172,19 +161,16 @@ class ResourceGroup(StackResource):
             return None
         nested, child = self.nested(), self.physical_id
         members = self._members()
-        if name == "refs":
-            return select_from_attribute([members[n]["reference"] for n in members], path)
-        if name == "refs_map":
-            return select_from_attribute({n: members[n]["reference"] for n in members}, path)
+        if name in ("refs", "refs_map"):
+            return references(members, path, as_map=name == "refs_map")
         if name == "attributes":
             if not path:
-                raise ResourceFailure(f"The Referenced Attribute ({self.name} {name}) needs the name of a "
-                                      "member attribute: get_attr: [group, attributes, attribute]")
+                raise needs_attribute_name(self.name, name, "get_attr: [group, attributes, attribute]")
             return nested.attributes(child, list(members), str(path[0]), tuple(path[1:]))
         if name.startswith("resource."):
             _, index, *attribute = name.split(".", 2)
             if index not in members:
-                raise ResourceFailure(f"Member '{index}' not found in group {self.name}")
+                raise member_not_found(self.name, index)
             if not attribute:
                 return select_from_attribute(members[index]["reference"], path)
             return nested.attribute(child, index, attribute[0], tuple(path))
@@ -197,24 +183,11 @@ class ResourceGroup(StackResource):
 
     def _members(self) -> dict[str, Any]:
         """The current members in index order."""
-        members = self.nested().resources(self.physical_id)
-        return {name: members[name] for name in sorted(members, key=_index_order)
-                if members[name]["action"] != "DELETE"}
+        return live_members(self.nested(), self.physical_id, lambda name, member: _index_order(name))
 
 
 def _index_order(name: str) -> tuple[int, Any]:
     return (0, int(name)) if name.isdigit() else (1, name)
-
-
-def _definition(resource_def: Mapping[str, Any]) -> dict[str, Any]:
-    """A member's definition: unset properties left out (Heat's rule), empty sections dropped."""
-    definition: dict[str, Any] = {"type": resource_def["type"]}
-    properties = {key: value for key, value in (resource_def.get("properties") or {}).items() if value is not None}
-    if properties:
-        definition["properties"] = properties
-    if resource_def.get("metadata"):
-        definition["metadata"] = resource_def["metadata"]
-    return definition
 
 
 def _substitute(value: Any, index_var: str, name: str) -> Any:
