@@ -153,6 +153,10 @@ class SandboxSettings:
     fault_rate: float = 0.0
     #: seconds a token is valid
     token_seconds: float = 3600.0
+    #: seconds between two passes of the Zabbix emulator over its items and triggers
+    zabbix_evaluation_seconds: float = 10.0
+    #: seconds between two passes of the alarm evaluator (Aodh's default; new measures wake it at once)
+    alarm_evaluation_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,73 @@ class CloudSettings:
     sandbox_url: str = ""
     #: a cloud of clouds.yaml (``openstack.connect(cloud=name)``): every project acts with its credentials
     name: str = ""
+    #: ``shared``: the credentials above act for every project; ``trust``: each stack acts with the Keystone
+    #: trust its user gave the ``[keystone]`` service user when creating it (the user's own project and roles)
+    auth: str = "shared"
+
+
+#: what a ``[keystone]`` field left empty becomes when its clouds.yaml entry does not give it either
+KEYSTONE_DEFAULTS = {"user_domain_name": "Default", "project_name": "service", "project_domain_name": "Default",
+                     "interface": "public"}
+
+
+@dataclass(frozen=True)
+class KeystoneSettings:
+    """A real cloud's Keystone, and this service's own user there: the trustee of every stack's trust.
+
+    ``[api] auth = "keystone"`` validates tokens at ``auth_url`` (unless
+    ``[api] keystone_url`` says otherwise); ``[cloud] auth = "trust"`` makes
+    the plugins act as this user through each stack's trust.  A field left
+    empty comes from the clouds.yaml entry ``cloud`` when one is named, else
+    from ``KEYSTONE_DEFAULTS``.
+    """
+
+    #: a cloud of clouds.yaml that holds the service user's credentials (auth_url, user, password, project, region)
+    cloud: str = ""
+    #: Keystone's v3 endpoint (``https://keystone.example:5000/v3``)
+    auth_url: str = ""
+    #: the service user (Heat's is ``heat``) and its password
+    username: str = ""
+    password: str = ""
+    #: its domain, by name or id (default: ``Default``)
+    user_domain_name: str = ""
+    user_domain_id: str = ""
+    #: the project its own token is scoped to (default: ``service``, where it holds the ``service`` role)
+    project_name: str = ""
+    project_domain_name: str = ""
+    project_domain_id: str = ""
+    #: the region and the catalog interface the plugins' endpoints come from (default: the catalog's only
+    #: region; ``public``)
+    region_name: str = ""
+    interface: str = ""
+    #: a CA bundle to verify Keystone and the services with; ``insecure`` verifies nothing
+    cafile: str = ""
+    insecure: bool = False
+    #: the roles each trust delegates (default: every role of the token that created the stack, as Heat does)
+    trusts_delegated_roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ZabbixSettings:
+    """The Zabbix server the ``OS::Zabbix::*`` resources act on (a stack may name another, see docs/plugins.md).
+
+    A stack's environment overrides each field with its ``parameter_defaults``
+    ``zabbix_url``, ``zabbix_api_token``, ``zabbix_user`` and ``zabbix_password``.
+    The token or password never appears in events, outputs or error messages.
+    """
+
+    #: the JSON-RPC API (``https://zabbix.example/api_jsonrpc.php``; the sandbox's: ``<sandbox>/zabbix``)
+    url: str = ""
+    #: an API token (Zabbix 5.4 and later); used instead of ``user`` and ``password`` when set
+    api_token: str = ""
+    user: str = ""
+    password: str = ""
+    #: seconds one API call may take
+    timeout: float = 30.0
+    #: verify the server's TLS certificate
+    validate_certs: bool = True
+    #: talk to a Zabbix newer than zabbix_utils has been tested with (8.0, say)
+    skip_version_check: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,6 +249,8 @@ class Settings:
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     cloud: CloudSettings = field(default_factory=CloudSettings)
+    keystone: KeystoneSettings = field(default_factory=KeystoneSettings)
+    zabbix: ZabbixSettings = field(default_factory=ZabbixSettings)
 
     @property
     def data_path(self) -> Path:
@@ -225,7 +298,67 @@ def load_settings(path: str | os.PathLike | None = None, environ: Mapping[str, s
     if isinstance(service, Mapping) and "data_dir" not in service:
         # The default follows the environment given, not necessarily the process's own.
         values["service"] = {**service, "data_dir": default_data_dir(environ)}
-    return _build(Settings, values, "")
+    return complete_keystone(_build(Settings, values, ""))
+
+
+def complete_keystone(settings: Settings) -> Settings:
+    """``[keystone]`` completed from its clouds.yaml entry and defaults, ``[api] keystone_url`` from it; checked.
+
+    ``[cloud] auth = "trust"`` needs the service user's credentials, and
+    tokens validated by Keystone: the trust of a stack is made with its
+    user's own token.
+    """
+    keystone = settings.keystone
+    if keystone.cloud:
+        entry = _cloud_entry(keystone.cloud)
+        keystone = dataclasses.replace(keystone, **{key: value for key, value in entry.items()
+                                                    if not getattr(keystone, key)})
+    # a domain named by its id needs no default name
+    defaults = {key: value for key, value in KEYSTONE_DEFAULTS.items()
+                if not getattr(keystone, key) and not getattr(keystone, key.replace("_name", "_id"), "")}
+    keystone = dataclasses.replace(keystone, **defaults)
+    api = settings.api
+    if not api.keystone_url and keystone.auth_url:
+        api = dataclasses.replace(api, keystone_url=keystone.auth_url)
+    cloud = settings.cloud
+    if cloud.auth not in ("shared", "trust"):
+        raise ConfigError(f"setting cloud.auth must be shared or trust, not {cloud.auth!r}")
+    if cloud.auth == "trust":
+        missing = [f"keystone.{name}" for name in ("auth_url", "username", "password") if not getattr(keystone, name)]
+        if missing:
+            raise ConfigError(f"cloud.auth is trust but {', '.join(missing)} is not set (the service user that "
+                              "stacks' trusts delegate to; or name its clouds.yaml entry in keystone.cloud)")
+        if api.auth != "keystone":
+            raise ConfigError("cloud.auth is trust, which needs api.auth = keystone: a stack's trust is made "
+                              "with the Keystone token of the user who creates it")
+        if cloud.name or cloud.sandbox_url:
+            raise ConfigError("cloud.auth is trust: every stack acts with its own trust, so cloud.name and "
+                              "cloud.sandbox_url must not be set")
+    return dataclasses.replace(settings, keystone=keystone, api=api)
+
+
+#: clouds.yaml's names → ``[keystone]`` fields
+_CLOUD_AUTH_FIELDS = ("auth_url", "username", "password", "user_domain_name", "user_domain_id", "project_name",
+                      "project_domain_name", "project_domain_id")
+
+
+def _cloud_entry(name: str) -> dict[str, Any]:
+    """The ``[keystone]`` fields that cloud ``name`` of clouds.yaml gives (``OS_CLIENT_CONFIG_FILE`` counts)."""
+    import openstack.config
+    from openstack.exceptions import ConfigException
+
+    try:
+        region = openstack.config.OpenStackConfig().get_one(cloud=name)
+    except ConfigException as exc:
+        raise ConfigError(f"keystone.cloud: {exc}") from None
+    auth = region.config.get("auth") or {}
+    found: dict[str, Any] = {key: str(auth[key]) for key in _CLOUD_AUTH_FIELDS if auth.get(key)}
+    found.update({key: str(value) for key, value in (("region_name", region.region_name),
+                                                     ("interface", region.config.get("interface")),
+                                                     ("cafile", region.config.get("cacert"))) if value})
+    if region.config.get("verify") is False:
+        found["insecure"] = True
+    return found
 
 
 def _build(cls, values: Mapping[str, Any], where: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from dataclasses import replace
+from urllib.parse import quote
 
 import click
 
@@ -15,7 +16,7 @@ SEEDED_USERS = ("admin", "demo")
 
 @click.group()
 def sandbox() -> None:
-    """The sandbox: an emulated OpenStack cloud (Keystone, Nova, Glance, Neutron, Cinder, Octavia)."""
+    """The sandbox: an emulated OpenStack cloud (Keystone, Nova, Glance, Neutron, Cinder, Octavia, Gnocchi, Aodh)."""
 
 
 @sandbox.command("serve")
@@ -41,7 +42,7 @@ def serve(settings: Settings, host: str | None, port: int | None, data_dir: str 
         pass
     finally:
         server.close()
-        app.extensions["sandbox"].store.close()
+        close_sandbox(app)
 
 
 def _stop(_signal: int, _frame: object) -> None:
@@ -57,13 +58,66 @@ def sandbox_settings(settings: Settings, host: str | None, port: int | None, dat
 
 
 def open_sandbox(settings: Settings):
-    """The sandbox application on its configured database (``sandbox.db`` in the data directory by default)."""
-    from orchestrator.sandbox import create_app
+    """The sandbox application on its configured database (``sandbox.db`` in the data directory by default).
 
+    Its alarm evaluator runs from now on: close it with ``close_sandbox``.
+    """
+    from orchestrator.sandbox import create_app, start_alarm_evaluator
+
+    if settings.sandbox.alarm_evaluation_seconds <= 0:
+        raise click.UsageError("[sandbox] alarm_evaluation_seconds must be a positive number of seconds, not "
+                               f"{settings.sandbox.alarm_evaluation_seconds}")
     if not settings.sandbox.database_url:
         settings.data_path.mkdir(parents=True, exist_ok=True)
     configured: SandboxSettings = replace(settings.sandbox, database_url=settings.sandbox_database_url())
-    return create_app(configured)
+    app = create_app(configured)
+    start_alarm_evaluator(app)
+    return app
+
+
+def close_sandbox(app) -> None:
+    """Stop what ``open_sandbox`` started and release the sandbox's database."""
+    from orchestrator.sandbox import close_sandbox as close
+
+    close(app)
+
+
+@sandbox.command("load")
+@click.argument("target")
+@click.argument("level", type=click.FloatRange(0, 100))
+@click.option("--url", default=None, metavar="URL",
+              help="The sandbox's root URL (default: [cloud] sandbox_url, else http://[sandbox] host:port; for "
+                   "the sandbox of 'orchestrator serve': http://HOST:PORT/sandbox).")
+@click.pass_obj
+def load(settings: Settings, target: str, level: float, url: str | None) -> None:
+    """Make sandbox servers busy: their CPU, memory and network metrics follow LEVEL (a percentage) from now on.
+
+    TARGET is a server's id or name, or a group: every server whose metadata
+    metering.server_group (or metering.stack) is TARGET, and those that join
+    the group later.
+    """
+    from keystoneauth1 import exceptions as ksa_exceptions
+
+    from orchestrator.clients import password_session
+
+    root = (url or settings.cloud.sandbox_url or f"http://{settings.sandbox.host}:{settings.sandbox.port}").rstrip("/")
+    session = password_session(f"{root}/identity/v3", "admin", settings.sandbox.password, "admin")
+    try:
+        response = session.put(f"{root}/metric/sandbox/load/{quote(target, safe='')}", json={"level": level},
+                               raise_exc=False)
+    except ksa_exceptions.ClientException as exc:
+        raise click.ClickException(f"cannot reach the sandbox at {root}: {exc}") from None
+    if response.status_code != 200:
+        try:
+            reason = response.json().get("description") or response.text
+        except ValueError:
+            reason = response.text
+        raise click.ClickException(f"the sandbox at {root} refused: {reason}")
+    changed = response.json()
+    for server in changed["servers"]:
+        click.echo(f"{server['name']} ({server['id']}): load {server['before']:g} % -> {server['level']:g} %")
+    if changed.get("group"):
+        click.echo(f"(servers that join group {changed['group']} later run at {level:g} % too)")
 
 
 def sandbox_banner(root: str, password: str) -> str:

@@ -14,9 +14,9 @@ import click
 import yaml
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from orchestrator.config import Settings
+from orchestrator.config import ConfigError, Settings, load_settings
 
-from .sandbox import open_sandbox
+from .sandbox import close_sandbox, open_sandbox
 
 #: the cloud name ``serve`` writes into clouds.yaml
 CLOUD_NAME = "orchestrator"
@@ -57,15 +57,19 @@ def _quiet_embedded_worker() -> None:
               help="Where the database, keys and clouds.yaml go (default: the configured data directory).")
 @click.option("--cloud", default=None, metavar="NAME",
               help="Act on cloud NAME of clouds.yaml instead of the embedded sandbox (as [cloud] name).")
+@click.option("--keystone", default=None, is_flag=False, flag_value="", metavar="[NAME]",
+              help="Keystone mode: users call the API with their own Keystone tokens, and each stack acts in the "
+                   "cloud with the trust its user gives the service user, whose credentials are cloud NAME of "
+                   "clouds.yaml (without NAME: the [keystone] section).")
 @click.option("--log-level", default="WARNING", show_default=True)
 @click.pass_obj
 def serve(settings: Settings, host: str | None, port: int | None, data_dir: str | None, cloud: str | None,
-          log_level: str) -> None:
+          keystone: str | None, log_level: str) -> None:
     """Run the API and a worker in this process, on SQLite and an in-process queue: nothing else needed.
 
-    Unless ``--cloud`` or ``[cloud]`` names another cloud, the sandbox runs
-    here too: the plugins reach it in-process, and people reach it under
-    ``/sandbox``.
+    Unless ``--cloud``, ``--keystone`` or ``[cloud]`` names another cloud,
+    the sandbox runs here too: the plugins reach it in-process, and people
+    reach it under ``/sandbox``.
     """
     from waitress import create_server
 
@@ -79,10 +83,17 @@ def serve(settings: Settings, host: str | None, port: int | None, data_dir: str 
     quiet = _logging(log_level) > logging.INFO
     if quiet:
         _quiet_embedded_worker()
+    if cloud and keystone is not None:
+        raise click.UsageError("--cloud and --keystone exclude each other: with --keystone every stack acts with "
+                               "its own user's trust, not with the credentials of one cloud")
+    if keystone is not None:
+        settings = _keystone_mode(keystone)
+    _require_service_user(settings)
     settings = _embedded_settings(settings, host, port, data_dir)
     if cloud:
         settings = replace(settings, cloud=replace(settings.cloud, name=cloud, sandbox_url=""))
-    sandbox_app = None if settings.cloud.sandbox_url or settings.cloud.name else open_sandbox(settings)
+    own_cloud = settings.cloud.sandbox_url or settings.cloud.name or settings.cloud.auth == "trust"
+    sandbox_app = None if own_cloud else open_sandbox(settings)
     in_process_cloud = sandbox_connections(sandbox_app, settings.sandbox.password) if sandbox_app is not None else None
     engine = open_engine(settings, cloud_factory=in_process_cloud)
     # a job starts within 0.1 s (a person, or a client polling every few seconds, cannot tell)
@@ -95,15 +106,19 @@ def serve(settings: Settings, host: str | None, port: int | None, data_dir: str 
     server = create_server(served, host=settings.api.host, port=settings.api.port, threads=16)
     # the port the server got (``--port 0`` asks for any free one)
     settings = replace(settings, api=replace(settings.api, port=server.effective_port))
-    clouds = _write_clouds_yaml(settings, with_sandbox=sandbox_app is not None)
+    # users of keystone mode bring their own clouds.yaml: there is no token of the service's to write
+    clouds = None if settings.api.auth == "keystone" else _write_clouds_yaml(settings, sandbox_app is not None)
     threading.Thread(target=server.run, name="api", daemon=True).start()
     endpoint = f"http://{settings.api.host}:{server.effective_port}"
-    click.echo(f"Orchestration API listening on {endpoint}/v1/{EMBEDDED_PROJECT} "
-               f"(data in {settings.data_path})\n\n"
-               f"Use it with the openstack client:\n"
-               f"  export OS_CLIENT_CONFIG_FILE={clouds}\n"
-               f"  openstack --os-cloud {CLOUD_NAME} stack create -t templates/hello.yaml hello --wait\n"
-               f"  openstack --os-cloud {CLOUD_NAME} stack list\n", err=True)
+    if clouds is None:
+        click.echo(_keystone_usage(settings, endpoint), err=True)
+    else:
+        click.echo(f"Orchestration API listening on {endpoint}/v1/{EMBEDDED_PROJECT} "
+                   f"(data in {settings.data_path})\n\n"
+                   f"Use it with the openstack client:\n"
+                   f"  export OS_CLIENT_CONFIG_FILE={clouds}\n"
+                   f"  openstack --os-cloud {CLOUD_NAME} stack create -t templates/hello.yaml hello --wait\n"
+                   f"  openstack --os-cloud {CLOUD_NAME} stack list\n", err=True)
     if sandbox_app is not None:
         click.echo(f"The sandbox cloud the stacks act on: {endpoint}{SANDBOX_PREFIX}/identity/v3 "
                    f"(users admin and demo, password {settings.sandbox.password!r})\n"
@@ -119,7 +134,40 @@ def serve(settings: Settings, host: str | None, port: int | None, data_dir: str 
         engine.context.close()
         if sandbox_app is not None:
             in_process_cloud.close()
-            sandbox_app.extensions["sandbox"].store.close()
+            close_sandbox(sandbox_app)
+
+
+def _keystone_mode(cloud: str) -> Settings:
+    """The configuration read again with ``--keystone [NAME]`` as its last word.
+
+    That is ``[api] auth = keystone``, ``[cloud] auth = trust`` and, with
+    NAME, ``[keystone] cloud = NAME``.  Read again rather than changed
+    afterwards, so that what the named cloud gives (Keystone's URL, the
+    service user, its region) fills the settings the configuration leaves
+    empty exactly as a configured ``[keystone] cloud`` would.
+    """
+    overrides = {"ORCHESTRATOR_API__AUTH": "keystone", "ORCHESTRATOR_CLOUD__AUTH": "trust"}
+    if cloud:
+        overrides["ORCHESTRATOR_KEYSTONE__CLOUD"] = cloud
+    config_file = click.get_current_context().find_root().params.get("config_file")
+    try:
+        return load_settings(config_file, environ={**os.environ, **overrides})
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _keystone_usage(settings: Settings, endpoint: str) -> str:
+    """How users reach a service in keystone mode: through the catalog, or with a token and the endpoint."""
+    keystone = settings.keystone
+    return (f"Orchestration API listening on {endpoint}/v1/<project id> (data in {settings.data_path}), in "
+            f"keystone mode: tokens are validated by {settings.api.keystone_url}, and stacks act with trusts "
+            f"given to user {keystone.username!r}.\n\n"
+            f"Register it in the catalog, for the openstack client and openstacksdk:\n"
+            f"  openstack endpoint create --region {keystone.region_name or 'RegionOne'} orchestration public "
+            f"'{endpoint}/v1/%(tenant_id)s'\n"
+            f"or call it with a token of your own:\n"
+            f"  openstack --os-auth-type admin_token --os-token \"$(openstack token issue -f value -c id)\" "
+            f"--os-endpoint {endpoint}/v1/$(openstack token issue -f value -c project_id) stack list\n")
 
 
 def _embedded_settings(settings: Settings, host: str | None, port: int | None, data_dir: str | None) -> Settings:
@@ -198,6 +246,18 @@ def _require_current_schema(settings: Settings) -> None:
                                    "run 'orchestrator db upgrade' first")
 
 
+def _require_service_user(settings: Settings) -> None:
+    """Refuse to start acting with trusts when the service user cannot log in: every stack create would fail."""
+    if settings.cloud.auth != "trust":
+        return
+    from orchestrator.keystone import ServiceUser, TrustError
+
+    try:
+        ServiceUser(settings.keystone).user_id
+    except TrustError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _require_broker(settings: Settings) -> None:
     if not settings.worker.broker_url:
         raise click.UsageError("set [worker] broker_url (ORCHESTRATOR_WORKER__BROKER_URL): the API and the "
@@ -217,6 +277,7 @@ def api(settings: Settings, host: str | None, port: int | None, workers: int, th
 
     _require_broker(settings)
     _require_current_schema(settings)
+    _require_service_user(settings)
     _logging(log_level)  # the application's own loggers; gunicorn logs its own way
     settings = replace(settings, api=replace(settings.api, host=host or settings.api.host,
                                              port=port or settings.api.port))
@@ -255,6 +316,7 @@ def worker(settings: Settings, concurrency: int | None, hostname: str | None, lo
 
     _require_broker(settings)
     _require_current_schema(settings)
+    _require_service_user(settings)
     _logging(log_level)
     engine = open_engine(settings, upgrade=False)
     freeze_startup_objects()

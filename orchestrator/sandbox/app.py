@@ -2,7 +2,9 @@
 
 The catalog that Keystone hands out lists ``SERVICES``; a service's module
 defines ``blueprint`` (a ``service.ServiceBlueprint``) and, when it has
-objects to start with, ``seed(settings)``.
+objects to start with, ``seed(settings)``.  The one thread a sandbox may
+run, its alarm evaluator, is started by whoever serves it
+(``start_alarm_evaluator``) and stopped with it (``close_sandbox``).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from flask import Flask
 
 from orchestrator.config import SandboxSettings
 
+from . import zabbix
 from .service import SandboxError, reply
 from .store import Store
+from .telemetry.evaluator_thread import AlarmEvaluator
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,9 @@ SERVICES: tuple[SandboxService, ...] = (
     SandboxService("network", "neutron", "/network", "network"),
     SandboxService("block-storage", "cinder", "/volume/v3/{project_id}", "volume"),
     SandboxService("load-balancer", "octavia", "/load-balancer", "loadbalancer"),
+    SandboxService("metric", "gnocchi", "/metric", "telemetry.metric"),
+    SandboxService("alarming", "aodh", "/alarming", "telemetry.alarming"),
+    SandboxService("metering", "ceilometer", "/metering", "telemetry.metering"),
 )
 
 
@@ -46,6 +53,8 @@ class SandboxState:
 
     settings: SandboxSettings
     store: Store
+    #: the alarm evaluator thread, once started (``start_alarm_evaluator``)
+    evaluator: AlarmEvaluator | None = None
 
 
 def create_app(settings: SandboxSettings | None = None, store: Store | None = None) -> Flask:
@@ -73,4 +82,28 @@ def create_app(settings: SandboxSettings | None = None, store: Store | None = No
             seed = getattr(module, "seed", None)
             if seed is not None:
                 seed(settings)
+    # Zabbix is no OpenStack service: served beside them, out of Keystone's catalog
+    zabbix.attach(app, settings.zabbix_evaluation_seconds)
     return app
+
+
+def start_alarm_evaluator(app: Flask) -> AlarmEvaluator:
+    """Start evaluating the sandbox's alarms every ``[sandbox] alarm_evaluation_seconds`` (once per app).
+
+    For a sandbox that serves people or a service; tests evaluate by hand
+    (``telemetry.evaluator.evaluate_all``) unless they start it.
+    """
+    state: SandboxState = app.extensions["sandbox"]
+    if state.evaluator is None:
+        state.evaluator = AlarmEvaluator(state.store, state.settings.alarm_evaluation_seconds)
+    app.extensions["zabbix"].start()  # the Zabbix emulator's triggers, every [sandbox] zabbix_evaluation_seconds
+    return state.evaluator.start()
+
+
+def close_sandbox(app: Flask) -> None:
+    """Stop the sandbox's alarm evaluator, if it runs, then release its store."""
+    state: SandboxState = app.extensions["sandbox"]
+    if state.evaluator is not None:
+        state.evaluator.stop()
+    app.extensions["zabbix"].stop()
+    state.store.close()

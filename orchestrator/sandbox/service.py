@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.http import HTTP_STATUS_CODES
 
 from .store import Store
 
@@ -105,10 +106,19 @@ def _keystone_style(error: SandboxError) -> dict[str, Any]:
     return {"error": {"code": error.status, "title": error.kind, "message": error.message}}
 
 
+def _aodh_style(error: SandboxError) -> dict[str, Any]:
+    return {"error_message": _octavia_style(error)}
+
+
+def _gnocchi_style(error: SandboxError) -> dict[str, Any]:
+    return {"code": error.status, "title": HTTP_STATUS_CODES.get(error.status, "Error"), "description": error.message}
+
+
 #: error body builders by style name; each real service has its own shape
 ERROR_STYLES: dict[str, Callable[[SandboxError], dict[str, Any]]] = {
     "nova": _nova_style, "cinder": _nova_style, "glance": _keystone_style,
     "neutron": _neutron_style, "octavia": _octavia_style, "keystone": _keystone_style,
+    "aodh": _aodh_style, "gnocchi": _gnocchi_style,
 }
 
 

@@ -25,7 +25,7 @@ from waitress import create_server, wasyncore
 from orchestrator.clients import (CloudConnections, connect, http_sandbox_connections, password_session,
                                   sandbox_connections)
 from orchestrator.config import SandboxSettings
-from orchestrator.sandbox import create_app
+from orchestrator.sandbox import close_sandbox, create_app
 from orchestrator.sandbox.adapter import IN_PROCESS_URL, mount
 from orchestrator.sandbox.identity import ensure_member
 
@@ -34,7 +34,7 @@ FAST_CLOUD = SandboxSettings(build_seconds=0.2, delete_seconds=0.1)
 
 #: what the leftover check looks for: the store's kind → how a failure names it
 LEAK_KINDS = {"server": "server", "port": "port", "volume": "volume", "floatingip": "floating IP",
-              "octavia_loadbalancer": "load balancer"}
+              "octavia_loadbalancer": "load balancer", "alarm": "alarm"}
 
 
 @dataclass
@@ -153,6 +153,8 @@ def recording_session(made: set[str]) -> requests.Session:
             body = json.loads(response.content or b"null")
         except ValueError:
             return
+        if isinstance(body, dict) and isinstance(body.get("alarm_id"), str):
+            made.add(body["alarm_id"])  # Aodh answers with the alarm itself, keyed alarm_id
         for value in (body.values() if isinstance(body, dict) else ()):
             for item in (value if isinstance(value, list) else [value]):
                 if isinstance(item, dict) and isinstance(item.get("id"), str):
@@ -232,4 +234,4 @@ def sandbox_cloud(over_http: bool = False, **changes: Any) -> Iterator[SandboxCl
                 running.connections.close()
                 running.own.close()  # type: ignore[union-attr]
     finally:
-        app.extensions["sandbox"].store.close()
+        close_sandbox(app)  # and the alarm evaluator, if a test started it

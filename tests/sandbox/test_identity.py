@@ -7,7 +7,8 @@ from keystoneauth1 import exceptions as ksa_exceptions
 
 from orchestrator.sandbox.adapter import IN_PROCESS_URL
 
-SERVICE_TYPES = {"identity", "compute", "image", "network", "block-storage", "load-balancer"}
+SERVICE_TYPES = {"identity", "compute", "image", "network", "block-storage", "load-balancer", "metric", "alarming",
+                 "metering"}
 
 
 def test_password_auth_gives_a_project_scoped_token_and_a_catalog_of_every_service(cloud):

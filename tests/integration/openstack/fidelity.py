@@ -8,9 +8,12 @@ plugins rely on the APIs' fields, not on openstacksdk's objects.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from keystoneauth1 import adapter
 
 #: the microversions of the plugins' reads
 COMPUTE_MICROVERSION = "2.93"
@@ -107,4 +110,73 @@ def record(connection: Any, image: str, flavor: str) -> dict[str, Observed]:
     for path in (f"/ports/{port['id']}", f"/subnets/{subnet['id']}", f"/networks/{net['id']}"):
         response = network.delete(path)
         assert response.status_code in (204, 404), response.text
+    return seen
+
+
+# -- telemetry: Gnocchi's and Aodh's bodies ------------------------------------------------------------
+
+#: Gnocchi answers errors in HTML unless asked for JSON (its clients ask)
+JSON = {"Accept": "application/json"}
+
+
+def record_telemetry(connection: Any, name: str) -> dict[str, Observed]:
+    """Gnocchi and Aodh in ``connection``'s project: the fields of each body (it deletes what it makes).
+
+    A generic resource with a metric, measures posted and read back (one
+    metric's and aggregated over a search), an alarm over that search made,
+    read, listed, changed and deleted, its state and history, and the error
+    bodies of a missing metric and a missing alarm.  Alarm states are
+    recorded too (a new alarm's only).
+    """
+    metric = adapter.Adapter(connection.session, service_type="metric", interface="public")
+    aodh = adapter.Adapter(connection.session, service_type="alarming", interface="public")
+    seen: dict[str, Observed] = {kind: Observed() for kind in (
+        "resource", "metric", "measure", "aggregates", "alarm", "alarm rule", "alarm history", "alarm error",
+        "metric error")}
+    resource = metric.post("/v1/resource/generic", headers=JSON, json={
+        "id": name, "metrics": {"load": {"archive_policy_name": "high"}}}).json()
+    seen["resource"].saw(resource)
+    metric_id = resource["metrics"]["load"]
+    try:
+        seen["metric"].saw(metric.get(f"/v1/metric/{metric_id}", headers=JSON).json())
+        now = time.time()
+        metric.post(f"/v1/metric/{metric_id}/measures", headers=JSON, json=[
+            {"timestamp": now - 61, "value": 10.0}, {"timestamp": now - 1, "value": 90.0}])
+        points: list[Any] = []
+        deadline = time.monotonic() + 60
+        while not points and time.monotonic() < deadline:  # Gnocchi's metricd processes measures in batches
+            points = metric.get(f"/v1/metric/{metric_id}/measures?granularity=60&refresh=true", headers=JSON).json()
+            time.sleep(0 if points else 1)
+        assert points, "Gnocchi processed no measure within 60 s"
+        seen["measure"].fields |= {f"{len(point)} values" for point in points}
+        search = {"=": {"id": resource["id"]}}
+        aggregated = metric.post("/v1/aggregates?granularity=60&needed_overlap=0", headers=JSON, json={
+            "operations": ["aggregate", "mean", ["metric", "load", "mean"]], "search": search,
+            "resource_type": "generic"}).json()
+        seen["aggregates"].saw(aggregated)
+        seen["aggregates"].fields |= {f"measures.{key}" for key in aggregated["measures"]}
+        alarm = aodh.post("/v2/alarms", json={
+            "name": name, "type": "gnocchi_aggregation_by_resources_threshold",
+            "alarm_actions": ["http://127.0.0.1:9/fidelity"],
+            "gnocchi_aggregation_by_resources_threshold_rule": {
+                "metric": "load", "aggregation_method": "mean", "threshold": 50, "comparison_operator": "gt",
+                "resource_type": "generic", "query": json.dumps(search)}}).json()
+        seen["alarm"].saw(alarm, "state")
+        seen["alarm rule"].saw(alarm["gnocchi_aggregation_by_resources_threshold_rule"])
+        shown = aodh.get(f"/v2/alarms/{alarm['alarm_id']}").json()
+        seen["alarm"].saw(shown, "state")
+        assert [listed["alarm_id"] for listed in aodh.get(f"/v2/alarms?q.field=name&q.op=eq&q.value={name}").json()
+                ] == [alarm["alarm_id"]]
+        seen["alarm"].saw(aodh.put(f"/v2/alarms/{alarm['alarm_id']}", json={**shown, "severity": "critical"}).json(),
+                          "state")
+        for entry in aodh.get(f"/v2/alarms/{alarm['alarm_id']}/history").json():
+            seen["alarm history"].saw(entry, "type")
+        aodh.delete(f"/v2/alarms/{alarm['alarm_id']}")
+        missing = aodh.get(f"/v2/alarms/{alarm['alarm_id']}", raise_exc=False)
+        seen["alarm error"].saw(missing.json())
+        seen["alarm error"].fields |= {f"error_message.{key}" for key in missing.json()["error_message"]}
+        seen["metric error"].saw(metric.get("/v1/metric/0b6c5f1e-0000-4000-8000-000000000000", headers=JSON,
+                                            raise_exc=False).json())
+    finally:
+        metric.delete(f"/v1/resource/generic/{resource['id']}", raise_exc=False)
     return seen
