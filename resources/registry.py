@@ -163,22 +163,29 @@ class PluginRegistry:
 
 
 def _modules_in(folder: Path) -> Iterable[ModuleType]:
-    """Import every ``.py`` file of a plugin folder as ``orchestrator_plugins.<folder key>.<name>``.
+    """Import every ``.py`` file and package of a plugin folder as ``orchestrator_plugins.<folder key>.<name>``.
 
     Each folder is a package of its own (its key is a digest of the folder's
     full path), so files of the same name in two folders are two modules; a
-    folder discovered again gives the modules it gave before.
+    folder discovered again gives the modules it gave before.  A package (a
+    subfolder with an ``__init__.py``) is imported with its own path, so its
+    modules may import one another relatively.
     """
     if not folder.is_dir():
         raise PluginError(f"plugin folder {folder} does not exist")
     package = _package(folder.resolve())
-    for file in sorted(folder.glob("*.py")):
+    entries = sorted([*folder.glob("*.py"), *(init.parent for init in folder.glob("*/__init__.py"))])
+    for file in entries:
         if file.name.startswith("_") or file.name.startswith("test_"):
             continue
         name = f"{package}.{file.stem}"
         module = sys.modules.get(name)
         if module is None:
-            spec = importlib.util.spec_from_file_location(name, file)
+            if file.is_dir():
+                spec = importlib.util.spec_from_file_location(name, file / "__init__.py",
+                                                              submodule_search_locations=[str(file)])
+            else:
+                spec = importlib.util.spec_from_file_location(name, file)
             module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
             sys.modules[name] = module
             try:

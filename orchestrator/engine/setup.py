@@ -10,6 +10,7 @@ from resources.registry import PluginRegistry
 
 from .cloud_constraints import attach_cloud_constraints
 from .context import EngineContext, EngineSettings
+from .plugin_configuration import PluginConfiguration
 from .service import Engine
 from .signing import SignalSigner, SignalUrls
 
@@ -41,8 +42,11 @@ def open_engine(settings: Settings, *, upgrade: bool = True, engine_settings_: E
         from orchestrator.clients import cloud_factory as configured_cloud
 
         cloud_factory = configured_cloud(settings)
+    from orchestrator.clients import TrustConnections
+
+    trusts = cloud_factory if isinstance(cloud_factory, TrustConnections) else None
     context = EngineContext(database, plugins, settings=engine_settings_ or engine_settings(settings),
-                            cloud_factory=cloud_factory, extra_services=engine_services(settings))
+                            cloud_factory=cloud_factory, trusts=trusts, extra_services=engine_services(settings))
     attach_cloud_constraints(context)
     return Engine(context)
 
@@ -52,5 +56,8 @@ def engine_services(settings: Settings) -> dict:
 
     The URLs start with the configured ``public_url``, else the API's host and
     port: a process whose port is chosen when it starts (tests) builds these again.
+    ``"configuration"`` reads the plugins' configuration sections and the stack's
+    ``parameter_defaults`` (``plugin_configuration.py``).
     """
-    return {"signals": SignalUrls(SignalSigner.from_settings(settings))}
+    return {"signals": SignalUrls(SignalSigner.from_settings(settings)),
+            "configuration": PluginConfiguration.from_settings(settings)}
