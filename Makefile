@@ -6,7 +6,7 @@ VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test test-openstack bench clean
+.PHONY: demo demo-scaling test test-openstack test-zabbix bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	VENV=$(VENV) scripts/demo.sh
+
+# The autoscaling example: the group grows with the sandbox servers' load and shrinks back
+demo-scaling: $(STAMP)
+	VENV=$(VENV) scripts/scaling_demo.sh
 
 # The whole suite on SQLite, then the engine suite again on PostgreSQL (the
 # migration tests run on SQLite, PostgreSQL and MariaDB in the first pass),
@@ -29,12 +33,20 @@ test: $(STAMP)
 	$(VENV)/bin/pytest
 	ORCHESTRATOR_TEST_DATABASE=$(POSTGRES_URL) $(VENV)/bin/pytest tests/engine -q
 	$(MAKE) test-openstack
+	$(MAKE) test-zabbix
 
 # The shared minicloud (Keystone, Nova, Neutron, Cinder, Octavia from Debian's
 # packages; installed on first use, about 5 minutes), as its non-admin user demo.
 test-openstack: $(STAMP)
 	scripts/minicloud.sh start
-	OS_CLIENT_CONFIG_FILE=$(MINICLOUD_CLOUDS) OS_CLOUD=minicloud-demo $(VENV)/bin/pytest -m openstack -q tests/integration/openstack
+	OS_CLIENT_CONFIG_FILE=$(MINICLOUD_CLOUDS) OS_CLOUD=minicloud-demo OS_TEST_SERVICE_CLOUD=minicloud-orchestrator \
+		OS_TEST_OTHER_CLOUD=minicloud-alt $(VENV)/bin/pytest -m openstack -q tests/integration/openstack
+
+# A real Zabbix 6.0 from Debian's packages on loopback (installed on first use, about a minute; a start
+# takes about two seconds), with the OS::Zabbix:: plugins' integration suite (about 20 s) against it.
+test-zabbix: $(STAMP)
+	scripts/zabbix.sh start
+	$(VENV)/bin/pytest -m zabbix -q tests/integration/zabbix
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/template_bench.py
