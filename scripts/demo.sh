@@ -8,20 +8,7 @@
 # sandbox; stop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV=${VENV:-.venv}
-DATA=${DEMO_DATA_DIR:-$(mktemp -d)}
-PORT=${DEMO_PORT:-8004}
-
-"$VENV/bin/orchestrator" serve --data-dir "$DATA" --port "$PORT" &
-SERVER=$!
-trap 'kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  [ -f "$DATA/clouds.yaml" ] && (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-  sleep 0.1
-done
-
-export OS_CLIENT_CONFIG_FILE="$DATA/clouds.yaml"
-openstack() { "$VENV/bin/openstack" --os-cloud orchestrator "$@"; }
+source scripts/demo_serve.sh
 NAME="demo-$(date +%H%M%S)"
 openstack stack create -t templates/web_app_lb.yaml "$NAME" --wait
 openstack stack show "$NAME" -c stack_name -c stack_status -c creation_time -c updated_time

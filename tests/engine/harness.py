@@ -201,18 +201,20 @@ class Harness:
 
 @contextmanager
 def make_harness(folder: Path, settings: EngineSettings = FAST,
-                 plugins: PluginRegistry | None = None, cloud: Any = None) -> Iterator[Harness]:
+                 plugins: PluginRegistry | None = None, cloud: Any = None,
+                 services: dict[str, Any] | None = None) -> Iterator[Harness]:
     """A harness on a fresh database (kept in ``folder`` when it is SQLite); closed and dropped on leaving.
 
     ``plugins`` defaults to the session's ``discovered_plugins()``; ``cloud``
-    is the engine's ``cloud_factory`` (``clients.CloudConnections``, say).
+    is the engine's ``cloud_factory`` (``clients.CloudConnections``, say);
+    ``services`` are the engine's services for plugins (``"signals"``, say).
     """
     url, drop = database_url(folder)
     try:
         database = Database(url)
         database.upgrade()
         harness = Harness(Engine(EngineContext(database, plugins or discovered_plugins(), settings=settings,
-                                               cloud_factory=cloud)), database)
+                                               cloud_factory=cloud, extra_services=services or {})), database)
         try:
             yield harness
         finally:

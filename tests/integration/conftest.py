@@ -168,10 +168,10 @@ def wait_for_http(url: str, process: Process, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            requests.get(url, timeout=2, allow_redirects=False)
+            requests.get(url, timeout=5, allow_redirects=False)
             return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or still loading the application (a busy machine takes seconds)
         if not process.alive():
             raise AssertionError(f"{process.name} exited ({process.popen.returncode}) before {url} answered")
         if time.monotonic() > deadline:

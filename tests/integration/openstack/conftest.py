@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,25 @@ INVENTORY = {
     "floating IPs": lambda c: c.network.ips(), "security groups": lambda c: c.network.security_groups(),
     "volumes": lambda c: c.block_storage.volumes(), "load balancers": lambda c: c.load_balancer.load_balancers(),
 }
+
+
+#: the data folders of the services the suite started: their databases say what the suite made
+SERVICE_FOLDERS: list[Path] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How many stacks the suite made through our services, and how many cloud objects their resources made."""
+    stacks = objects = 0
+    for folder in SERVICE_FOLDERS:
+        if (folder / "orchestrator.db").exists():
+            with sqlite3.connect(folder / "orchestrator.db") as database:
+                stacks += database.execute("SELECT count(*) FROM stack").fetchone()[0]
+                objects += database.execute(
+                    "SELECT count(DISTINCT physical_id) FROM event WHERE action = 'CREATE' AND status = 'COMPLETE' "
+                    "AND resource_type LIKE 'OS::%' AND resource_type NOT LIKE 'OS::Heat::%'").fetchone()[0]
+    if stacks:
+        terminalreporter.write_line(f"OpenStack integration suite: {stacks} stacks (nested ones included) made "
+                                    f"{objects} cloud objects through our service")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -65,8 +85,9 @@ class Cloud:
 
 def _sandbox_cloud(processes: Processes, folder: Path) -> tuple[str, Path]:
     port = free_port()
+    # alarms evaluated every second, not Aodh's every minute: the suite's alarm tests take seconds here
     sandbox = processes.start("sandbox", "sandbox", "serve", "--port", port, "--data-dir", folder / "sandbox",
-                              env=clean_environment())
+                              env=clean_environment(ORCHESTRATOR_SANDBOX__ALARM_EVALUATION_SECONDS="1"))
     wait_for_http(f"http://127.0.0.1:{port}/identity/v3", sandbox)
     clouds = folder / "clouds.yaml"
     clouds.write_text(yaml.safe_dump({"clouds": {"sandbox-demo": {
@@ -142,4 +163,5 @@ def service(cloud: Cloud, processes_for_session: Processes) -> Service:
     served = processes_for_session.start("serve", "serve", "--cloud", cloud.name, "--data-dir", data,
                                          "--port", port, env=clean_environment(**environment))
     wait_for_http(f"http://127.0.0.1:{port}/", served)
+    SERVICE_FOLDERS.append(data)
     return Service(data, cloud)
