@@ -1,11 +1,14 @@
-"""Autoscaling end to end on the sandbox, through our API: templates/autoscaling.yaml as a user runs it.
+"""Autoscaling end to end on the sandbox, through our API: the example templates as a user runs them.
 
-``orchestrator serve`` (API, worker and sandbox, the sandbox's alarm
-evaluator every second) in a subprocess; the stack is created with the real
-``openstack`` CLI; the sandbox's servers are made busy with ``orchestrator
-sandbox load``.  The alarms in the sandbox's Aodh call the policies' signed
-URLs, the policies resize the group, and each new server joins the load
-balancer's pool.  Every step is checked in the cloud, not only in the stack.
+``orchestrator serve`` (API, worker and sandbox, the sandbox's Aodh and
+Zabbix evaluators every second) in a subprocess; the stacks are created with
+the real ``openstack`` CLI; the sandbox's servers are made busy with
+``orchestrator sandbox load``.  In templates/autoscaling.yaml the alarms in
+the sandbox's Aodh call the policies' signed URLs, the policies resize the
+group, and each new server joins the load balancer's pool; in
+templates/zabbix_autoscaling.yaml a Zabbix trigger's action calls them, and
+each new server registers itself as a Zabbix host.  Every step is checked in
+the cloud (and in Zabbix), not only in the stack.
 """
 
 from __future__ import annotations
@@ -17,11 +20,15 @@ from typing import Any, Callable, Iterator
 
 import openstack
 import pytest
+from zabbix_utils import ZabbixAPI
 
 from tests.integration.conftest import (OPENSTACK_CLI, ORCHESTRATOR, Processes, clean_environment, free_port,
                                         wait_for_http)
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "templates" / "autoscaling.yaml"
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "templates" / "autoscaling.yaml"
+ZABBIX_EXAMPLE = REPO / "templates" / "zabbix_autoscaling.yaml"
+ZABBIX_ENVIRONMENT = REPO / "environments" / "zabbix_sandbox.yaml"
 #: seconds a policy waits between two resizes (the template's cooldown parameter)
 COOLDOWN = 4
 #: how long one step may take: the cooldown, an evaluation, a server build, the member's turn in the pool
@@ -30,13 +37,14 @@ STEP_TIMEOUT = 60
 
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory) -> Iterator[tuple[Path, int]]:
-    """``orchestrator serve`` with the sandbox's evaluator every second: the data directory and the port."""
+    """``orchestrator serve`` with the sandbox's evaluators every second: the data directory and the port."""
     folder = tmp_path_factory.mktemp("autoscaling")
     started = Processes(folder)
     data, port = folder / "data", free_port()
     try:
         process = started.start("serve", "serve", "--data-dir", data, "--port", port,
-                                env=clean_environment(ORCHESTRATOR_SANDBOX__ALARM_EVALUATION_SECONDS="1"))
+                                env=clean_environment(ORCHESTRATOR_SANDBOX__ALARM_EVALUATION_SECONDS="1",
+                                                      ORCHESTRATOR_SANDBOX__ZABBIX_EVALUATION_SECONDS="1"))
         wait_for_http(f"http://127.0.0.1:{port}/sandbox/identity/v3", process)
         yield data, port
     finally:
@@ -76,9 +84,10 @@ class Scene:
         [pool] = list(self.cloud.load_balancer.pools())
         return sorted(member.address for member in self.cloud.load_balancer.members(pool))
 
-    def load(self, level: int) -> None:
-        run([ORCHESTRATOR, "sandbox", "load", "--url", f"http://127.0.0.1:{self.port}/sandbox", self.stack.id,
-             str(level)], self.data)
+    def load(self, level: int, target: str | None = None) -> None:
+        """Make ``target`` (a server, or a group: by default the servers of this stack's group) busy."""
+        run([ORCHESTRATOR, "sandbox", "load", "--url", f"http://127.0.0.1:{self.port}/sandbox",
+             target or self.stack.id, str(level)], self.data)
 
     def signals(self, policy: str) -> list[Any]:
         """The SIGNAL events of ``policy``: the signals it acted on."""
@@ -147,3 +156,50 @@ def test_the_group_grows_with_the_load_to_max_and_shrinks_back_to_min(serve):
     wait_until(lambda: scene.servers() == [], "the servers to go")
     assert list(scene.cloud.load_balancer.load_balancers()) == []
     assert scene.cloud.session.get("/v2/alarms", endpoint_filter={"service_type": "alarming"}).json() == []
+
+
+#: the Zabbix objects a stack may make, by the field that holds their ids
+ZABBIX_OBJECTS = {"host": "hostid", "hostgroup": "groupid", "item": "itemid", "trigger": "triggerid",
+                  "action": "actionid", "script": "scriptid"}
+
+
+def zabbix_objects(zabbix: Any) -> dict[str, set[str]]:
+    """The ids of every Zabbix object of ``ZABBIX_OBJECTS``'s kinds."""
+    return {kind: {item[key] for item in getattr(zabbix, kind).get(output=[key])}
+            for kind, key in ZABBIX_OBJECTS.items()}
+
+
+def test_a_zabbix_trigger_grows_the_group_and_the_new_server_becomes_a_zabbix_host(serve):
+    data, port = serve
+    zabbix_url = f"http://127.0.0.1:{port}/sandbox/zabbix"
+    zabbix = ZabbixAPI(url=zabbix_url, user="Admin", password="zabbix")
+    before = zabbix_objects(zabbix)
+    # environments/zabbix_sandbox.yaml with this service's port: the plugins read the Zabbix server from the
+    # environment's parameter_defaults, which member stacks inherit
+    environment = data.parent / "zabbix_environment.yaml"
+    environment.write_text(ZABBIX_ENVIRONMENT.read_text().replace("http://127.0.0.1:8004/sandbox/zabbix", zabbix_url))
+    run([OPENSTACK_CLI, "--os-cloud", "orchestrator", "stack", "create", "-t", str(ZABBIX_EXAMPLE), "zweb",
+         "-e", str(environment), "--parameter", "period=3s", "--parameter", "max_size=2", "--parameter", "cooldown=0",
+         "--wait", "--poll", "1"], data)
+    scene = Scene(data, port, "zweb")
+    assert scene.stack.status == "CREATE_COMPLETE", scene.stack.status_reason
+    [group] = zabbix.hostgroup.get(filter={"name": scene.outputs()["zabbix_group"]})
+
+    def hosts() -> dict[str, str]:
+        return {host["hostid"]: host["name"] for host in zabbix.host.get(groupids=[group["groupid"]],
+                                                                         output=["hostid", "name"])}
+
+    [server] = scene.servers()
+    assert set(scene.outputs()["zabbix_hosts"]) <= set(hosts()) and server.name in hosts().values()
+
+    scene.load(95, target=server.name)
+    wait_until(lambda: scene.outputs()["current_size"] == 2, "the Zabbix action to grow the group")
+    wait_until(lambda: len(scene.servers()) == 2 and all(s.status == "ACTIVE" for s in scene.servers()),
+               "the new server")
+    [new] = [other for other in scene.servers() if other.id != server.id]
+    wait_until(lambda: new.name in hosts().values(), "the new server's Zabbix host")
+    assert len(scene.signals("scale_out_policy")) >= 1
+
+    run([OPENSTACK_CLI, "--os-cloud", "orchestrator", "stack", "delete", "zweb", "--yes", "--wait"], data)
+    assert zabbix_objects(zabbix) == before, "the stack left Zabbix objects behind"
+    wait_until(lambda: scene.servers() == [], "the servers to go")
