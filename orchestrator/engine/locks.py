@@ -25,8 +25,8 @@ class StackBusy(Exception):
         self.action = action
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite and MariaDB hand back naive datetimes; everything is stored in UTC.
+def aware(moment: datetime) -> datetime:
+    """``moment`` with its time zone: SQLite and MariaDB hand back naive datetimes, stored in UTC."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
@@ -51,7 +51,7 @@ def acquire(connection: Connection, stack_id: str, stack_name: str, holder: str,
     if current.engine_id == holder:
         renew(connection, stack_id, holder, lease)
         return False
-    if _aware(current.expires_at) > now:
+    if aware(current.expires_at) > now:
         raise StackBusy(stack_name, current.action)
     stolen = connection.execute(
         update(StackLock)
@@ -86,7 +86,7 @@ def release(connection: Connection, stack_id: str, holder: str) -> bool:
 def holder_of(connection: Connection, stack_id: str) -> tuple[str, str, datetime] | None:
     """``(holder, action, expires_at)`` of a stack's lock, if it is locked."""
     row = connection.execute(select(StackLock).where(StackLock.stack_id == stack_id)).first()
-    return (row.engine_id, row.action, _aware(row.expires_at)) if row else None
+    return (row.engine_id, row.action, aware(row.expires_at)) if row else None
 
 
 def expired_locks(connection: Connection) -> list[tuple[str, str, str]]:
@@ -94,7 +94,7 @@ def expired_locks(connection: Connection) -> list[tuple[str, str, str]]:
     rows = connection.execute(select(StackLock.stack_id, StackLock.engine_id, StackLock.action,
                                      StackLock.expires_at)).all()
     now = utcnow()
-    return [(row.stack_id, row.engine_id, row.action) for row in rows if _aware(row.expires_at) <= now]
+    return [(row.stack_id, row.engine_id, row.action) for row in rows if aware(row.expires_at) <= now]
 
 
 def busy_descendant(connection: Connection, stack_id: str, root_id: str | None) -> str | None:

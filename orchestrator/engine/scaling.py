@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -204,6 +204,4 @@ def _cooldown_end(connection: Connection, nested: Any, cooldown: float) -> datet
         .order_by(EventRow.id.desc()).limit(1)).scalar()
     if finished is None:
         return None
-    if finished.tzinfo is None:  # SQLite and MariaDB hand back naive datetimes, stored in UTC
-        finished = finished.replace(tzinfo=timezone.utc)
-    return finished + timedelta(seconds=cooldown)
+    return locks.aware(finished) + timedelta(seconds=cooldown)

@@ -21,6 +21,7 @@ from flask import request
 
 from .identity import blueprint, role_assignments
 from .service import (BadRequest, Forbidden, NotFound, Unauthorized, base_url, body_of, caller, reply, store)
+from .store import public
 
 #: Keystone's words for a refused policy check
 FORBIDDEN = "You are not authorized to perform the requested action"
@@ -145,7 +146,7 @@ def _trust_body(trust: dict[str, Any]) -> dict[str, Any]:
     url = f"{base_url()}/identity/v3/OS-TRUST/trusts/{trust['id']}"
     roles = [{**role, "links": {"self": f"{base_url()}/identity/v3/roles/{role['id']}"}}
              for role in store().list("role") if role["id"] in trust["_role_ids"]]
-    return {**{key: value for key, value in trust.items() if not key.startswith("_")}, "roles": roles,
+    return {**public(trust), "roles": roles,
             "roles_links": {"self": f"{url}/roles", "next": None, "previous": None}, "links": {"self": url}}
 
 

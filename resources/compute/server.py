@@ -399,14 +399,7 @@ class Server(Resource):
 
     def check_prepare_for_replace_complete(self) -> bool:
         """Done once none of the given ports is bound to this server any more."""
-        network = self.runtime.cloud().network
-        for port_id in self._given_ports():
-            try:
-                if network.get_port(port_id).device_id == self.physical_id:
-                    return False
-            except GONE:
-                pass
-        return True
+        return all(device != self.physical_id for _, device in self._given_port_devices())
 
     def restore_after_rollback(self) -> None:
         """Detach the given ports from the replacement that took them; the check attaches them back here."""

@@ -256,7 +256,7 @@ class AutoScalingGroup(StackResource):
         if self.physical_id is None or name == "show":
             return None
         nested, child = self.nested(), self.physical_id
-        members = live_members(nested, child, lambda member_name, member: member["id"])
+        members = self._live_members()
         if name == "current_size":
             return select_from_attribute(len(members), path)
         if name in ("refs", "refs_map"):
@@ -278,7 +278,16 @@ class AutoScalingGroup(StackResource):
         raise ResourceFailure(f"The Referenced Attribute ({self.name} {name}) is incorrect.")
 
     def all_attributes(self) -> dict[str, Any]:
-        return {name: self.attribute(name) for name in ("current_size", "refs", "refs_map")}
+        members = self._live_members()  # read once for the three
+        self._live_members = lambda: members  # type: ignore[method-assign]
+        try:
+            return {name: self.attribute(name) for name in ("current_size", "refs", "refs_map")}
+        finally:
+            del self._live_members
+
+    def _live_members(self) -> dict[str, Any]:
+        """The members now, oldest first."""
+        return live_members(self.nested(), self.physical_id, lambda member_name, member: member["id"])
 
 
 def _clamped(properties: Mapping[str, Any], capacity: int) -> int:

@@ -17,6 +17,7 @@ real Aodh since Queens refuses it and the resource fails saying so.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar, Iterable, Mapping
 
 from resources.base import Resource
@@ -76,7 +77,7 @@ class BaseAlarm(Resource):
     rule_properties: ClassVar[tuple[str, ...]] = ()
     attributes_schema = {"show": Attribute("Detailed information about the alarm, as Aodh shows it.", "map")}
 
-    @property
+    @functools.cached_property
     def _aodh(self) -> Aodh:
         return Aodh(self.runtime.cloud())
 
