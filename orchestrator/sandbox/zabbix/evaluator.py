@@ -136,7 +136,7 @@ def collect_values(store: Store, now: float) -> None:
             server = _server_of(hosts[item["hostid"]], servers)
             value = source(store, server, now) if source and server else None
         if value is not None:
-            history = [entry for entry in find("item", item["id"])["_history"] if entry[0] > now - HISTORY_SECONDS]
+            history = [entry for entry in item["_history"] if entry[0] > now - HISTORY_SECONDS]
             store.change(kind("item"), item["id"], {"_history": [*history, [now, value]][-HISTORY_VALUES:],
                                                      "lastvalue": _shown(value), "lastclock": str(int(now))})
 
